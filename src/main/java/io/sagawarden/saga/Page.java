@@ -1,0 +1,7 @@
+package io.sagawarden.saga;
+
+import java.util.List;
+
+/** A page of a keyset-paginated listing; {@code nextCursor} is null on the last page. */
+public record Page<T>(List<T> items, String nextCursor) {
+}

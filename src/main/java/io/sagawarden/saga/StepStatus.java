@@ -1,0 +1,5 @@
+package io.sagawarden.saga;
+
+public enum StepStatus {
+    PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED
+}

@@ -1,0 +1,98 @@
+package io.sagawarden.saga;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+
+/** Fills templates in strings and JSON bodies from a lookup; a template that resolves to nothing fails. */
+public final class TemplateRenderer {
+
+    /** Raised when a template names a value that is not there. */
+    public static final class UnresolvedTemplateException extends RuntimeException {
+        public UnresolvedTemplateException(String message) {
+            super(message);
+        }
+    }
+
+    private final List<String> stepNames;
+    private final Function<Template, Optional<JsonNode>> lookup;
+
+    public TemplateRenderer(List<String> stepNames, Function<Template, Optional<JsonNode>> lookup) {
+        this.stepNames = stepNames;
+        this.lookup = lookup;
+    }
+
+    /** Looks up the value at {@code path} below {@code root}; missing and JSON null both count as absent. */
+    public static Optional<JsonNode> at(JsonNode root, List<String> path) {
+        JsonNode node = root;
+        for (String segment : path) {
+            if (node == null) {
+                return Optional.empty();
+            }
+            node = node.isArray() && segment.chars().allMatch(Character::isDigit)
+                    ? node.get(Integer.parseInt(segment))
+                    : node.get(segment);
+        }
+        return node == null || node.isNull() || node.isMissingNode() ? Optional.empty() : Optional.of(node);
+    }
+
+    public String renderText(String text) {
+        if (text == null) {
+            return null;
+        }
+        Matcher m = Template.marker().matcher(text);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            JsonNode value = resolve(m.group(1));
+            m.appendReplacement(out, Matcher.quoteReplacement(value.isValueNode() ? value.asText() : value.toString()));
+        }
+        m.appendTail(out);
+        return out.toString();
+    }
+
+    public Map<String, String> renderHeaders(Map<String, String> headers) {
+        if (headers == null) {
+            return Map.of();
+        }
+        java.util.LinkedHashMap<String, String> out = new java.util.LinkedHashMap<>();
+        headers.forEach((name, value) -> out.put(name, renderText(value)));
+        return out;
+    }
+
+    /** Renders a JSON body: a string that is exactly one template keeps the JSON type of what it names. */
+    public JsonNode renderJson(JsonNode node) {
+        if (node == null) {
+            return null;
+        }
+        if (node.isTextual()) {
+            Optional<String> whole = Template.wholeExpression(node.asText());
+            return whole.isPresent() ? resolve(whole.get()) : JsonNodeFactory.instance.textNode(renderText(node.asText()));
+        }
+        if (node.isObject()) {
+            ObjectNode out = JsonNodeFactory.instance.objectNode();
+            node.properties().forEach(e -> out.set(e.getKey(), renderJson(e.getValue())));
+            return out;
+        }
+        if (node.isArray()) {
+            ArrayNode out = JsonNodeFactory.instance.arrayNode();
+            node.forEach(element -> out.add(renderJson(element)));
+            return out;
+        }
+        return node;
+    }
+
+    private JsonNode resolve(String expression) {
+        Template.Parsed parsed = Template.parse(expression, stepNames);
+        if (!parsed.ok()) {
+            throw new UnresolvedTemplateException("template {{" + expression + "}} " + parsed.problem());
+        }
+        return lookup.apply(parsed.template()).orElseThrow(() ->
+                new UnresolvedTemplateException("template {{" + expression + "}} resolved to nothing"));
+    }
+}

@@ -1,0 +1,53 @@
+package io.sagawarden.testing;
+
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A fresh, throwaway database on the real PostgreSQL (started by deploy/local/postgres.sh) for each test run,
+ * so tests never see another run's rows and need no Docker. Dropped when the run ends.
+ */
+public class PostgresTestDatabase implements QuarkusTestResourceLifecycleManager {
+
+    static final String HOST = System.getenv().getOrDefault("SAGA_TEST_PG", "127.0.0.1:5432");
+    static final String USER = "sagawarden";
+    static final String PASSWORD = "sagawarden";
+    private static final String ADMIN_URL = "jdbc:postgresql://" + HOST + "/sagawarden_test";
+
+    private String database;
+
+    @Override
+    public Map<String, String> start() {
+        database = "sw_test_" + System.currentTimeMillis() + "_" + ThreadLocalRandom.current().nextInt(1000, 10000);
+        execute("CREATE DATABASE " + database);
+        return Map.of(
+                "quarkus.datasource.jdbc.url", url(database),
+                "quarkus.datasource.username", USER,
+                "quarkus.datasource.password", PASSWORD);
+    }
+
+    @Override
+    public void stop() {
+        if (database != null) {
+            execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+        }
+    }
+
+    public static String url(String database) {
+        return "jdbc:postgresql://" + HOST + "/" + database;
+    }
+
+    private static void execute(String ddl) {
+        try (Connection c = DriverManager.getConnection(ADMIN_URL, USER, PASSWORD); Statement s = c.createStatement()) {
+            s.execute(ddl);
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot reach the test PostgreSQL at " + HOST
+                    + " as " + USER + ": run deploy/local/postgres.sh first (" + e.getMessage() + ")", e);
+        }
+    }
+}
