@@ -19,6 +19,8 @@ CREATE TABLE sagas (
     request_hash     varchar(64)  NOT NULL,
     -- index of the step being executed (or compensated); equals the step count once all succeeded
     current_step     integer      NOT NULL DEFAULT 0,
+    -- an abort asked for by an operator or the deadlock detector, applied by the saga's owner at its next move
+    abort_reason     varchar(32),
     lease_owner      varchar(100),
     lease_expires_at timestamptz,
     next_run_at      timestamptz  NOT NULL,
@@ -34,6 +36,8 @@ CREATE TABLE sagas (
     CONSTRAINT sagas_reason_check CHECK (reason IS NULL OR reason IN
         ('STEP_FAILED', 'DEADLOCK_VICTIM', 'LOCK_TIMEOUT', 'SAGA_TIMEOUT', 'OPERATOR_ABORT',
          'STUCK_RECOVERY', 'COMPENSATION_FAILED')),
+    CONSTRAINT sagas_abort_reason_check CHECK (abort_reason IS NULL OR abort_reason IN
+        ('DEADLOCK_VICTIM', 'LOCK_TIMEOUT', 'SAGA_TIMEOUT', 'OPERATOR_ABORT', 'STUCK_RECOVERY')),
     CONSTRAINT sagas_on_deadlock_check CHECK (on_deadlock IN ('COMPENSATE', 'RESTART')),
     CONSTRAINT sagas_priority_check CHECK (priority BETWEEN 0 AND 1000),
     -- a saga has ended exactly when it is in a terminal status
@@ -80,9 +84,9 @@ CREATE TABLE saga_steps (
     CONSTRAINT saga_steps_compensation_check CHECK (compensation_status IN
         ('NOT_STARTED', 'RUNNING', 'COMPENSATED', 'FAILED', 'NOT_NEEDED')),
     CONSTRAINT saga_steps_attempts_check CHECK (attempts >= 0 AND compensation_attempts >= 0),
-    -- only a step whose action succeeded has anything to compensate
+    -- only a step whose action took effect, or may have (a timeout, a 5xx), has anything to compensate
     CONSTRAINT saga_steps_compensated_check CHECK
-        (compensation_status NOT IN ('RUNNING', 'COMPENSATED', 'FAILED') OR status = 'SUCCEEDED')
+        (compensation_status NOT IN ('RUNNING', 'COMPENSATED', 'FAILED') OR status IN ('SUCCEEDED', 'FAILED'))
 );
 
 -- Semantic locks: one row per (resource, saga); the fencing token grows per grant.

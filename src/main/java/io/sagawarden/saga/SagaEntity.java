@@ -46,6 +46,9 @@ public class SagaEntity extends PanacheEntityBase {
     public String requestHash;
     @Column(name = "current_step")
     public int currentStep;
+    @Column(name = "abort_reason")
+    @Enumerated(EnumType.STRING)
+    public SagaReason abortReason;
     @Column(name = "lease_owner")
     public String leaseOwner;
     @Column(name = "lease_expires_at")

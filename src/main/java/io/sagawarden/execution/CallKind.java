@@ -1,0 +1,10 @@
+package io.sagawarden.execution;
+
+/** Which of a step's two requests a participant call is; part of its idempotency key. */
+public enum CallKind {
+    ACTION, COMPENSATION;
+
+    public String key() {
+        return name().toLowerCase();
+    }
+}

@@ -1,0 +1,169 @@
+package io.sagawarden.execution;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.sagawarden.saga.SagaSubmitted;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jboss.logging.Logger;
+
+/**
+ * Hands due sagas to workers: one loop claims as many as there are free worker slots and runs each on a
+ * virtual thread. It sleeps until woken — by a submission on this node, a notification from another node, a
+ * retry coming due, or a finished saga when work was left over — or until the poll interval passes.
+ */
+@ApplicationScoped
+public class Dispatcher {
+
+    private static final Logger LOG = Logger.getLogger(Dispatcher.class);
+
+    private final ExecutionStore store;
+    private final SagaRunner runner;
+    private final NodeIdentity node;
+    private final ExecutionConfig config;
+    private final Semaphore slots;
+    private final Set<UUID> inHand = ConcurrentHashMap.newKeySet();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition signal = lock.newCondition();
+    private final ScheduledExecutorService timers = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("saga-retry-timer").daemon().factory());
+    private boolean woken;
+    private volatile boolean running;
+    private volatile boolean moreWork;
+    private Thread loop;
+
+    public Dispatcher(ExecutionStore store, SagaRunner runner, NodeIdentity node, ExecutionConfig config) {
+        this.store = store;
+        this.runner = runner;
+        this.node = node;
+        this.config = config;
+        this.slots = new Semaphore(config.concurrency());
+    }
+
+    void start(@Observes StartupEvent event) {
+        if (!config.enabled()) {
+            LOG.info("Saga execution is disabled on this node (saga.execution.enabled=false)");
+            return;
+        }
+        running = true;
+        loop = Thread.ofPlatform().name("saga-dispatcher").daemon().start(this::dispatchLoop);
+        LOG.infof("Node %s runs up to %d sagas at once", node.id(), config.concurrency());
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        running = false;
+        wake();
+        timers.shutdownNow();
+        if (loop != null) {
+            try {
+                loop.join(Duration.ofSeconds(5));
+                // Give the sagas in hand a moment to finish their call, then let the others go at once
+                // instead of making the cluster wait for their leases to expire.
+                if (slots.tryAcquire(config.concurrency(), 10, TimeUnit.SECONDS)) {
+                    slots.release(config.concurrency());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            for (UUID id : inHand) {
+                try {
+                    store.release(id, node.id(), Duration.ZERO);
+                } catch (RuntimeException e) {
+                    LOG.debugf("Could not release saga %s at shutdown: %s", id, e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** Work may be due: claim now rather than at the next poll. */
+    public void wake() {
+        lock.lock();
+        try {
+            woken = true;
+            signal.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    void onSubmitted(@Observes(during = TransactionPhase.AFTER_SUCCESS) SagaSubmitted submitted) {
+        wake();
+    }
+
+    /** The sagas this node is working on now, whose leases the heartbeat renews. */
+    public Set<UUID> inHand() {
+        return Set.copyOf(inHand);
+    }
+
+    private void dispatchLoop() {
+        while (running) {
+            awaitSignal(config.pollInterval());
+            try {
+                claimWhileSlotsFree();
+            } catch (RuntimeException e) {
+                LOG.warnf("Claiming sagas failed, trying again at the next poll: %s", e.getMessage());
+            }
+        }
+    }
+
+    private void claimWhileSlotsFree() {
+        while (running) {
+            int free = slots.availablePermits();
+            if (free == 0) {
+                moreWork = true;
+                return;
+            }
+            int wanted = Math.min(free, config.claimBatch());
+            List<UUID> claimed = store.claim(node.id(), config.lease(), wanted);
+            for (UUID id : claimed) {
+                slots.acquireUninterruptibly();
+                inHand.add(id);
+                Thread.ofVirtual().name("saga-" + id).start(() -> runClaimed(id));
+            }
+            moreWork = claimed.size() == wanted;
+            if (!moreWork) {
+                return;
+            }
+        }
+    }
+
+    private void runClaimed(UUID id) {
+        try {
+            runner.run(id, delay -> timers.schedule(this::wake, delay.toMillis() + 5, TimeUnit.MILLISECONDS));
+        } finally {
+            inHand.remove(id);
+            slots.release();
+            if (moreWork) {
+                wake();
+            }
+        }
+    }
+
+    private void awaitSignal(Duration timeout) {
+        lock.lock();
+        try {
+            long nanos = timeout.toNanos();
+            while (!woken && running && nanos > 0) {
+                nanos = signal.awaitNanos(nanos);
+            }
+            woken = false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

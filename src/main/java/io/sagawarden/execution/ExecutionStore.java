@@ -1,0 +1,163 @@
+package io.sagawarden.execution;
+
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.sagawarden.db.Sql;
+import io.sagawarden.saga.CompensationStatus;
+import io.sagawarden.saga.Json;
+import io.sagawarden.saga.SagaReason;
+import io.sagawarden.saga.SagaRequest;
+import io.sagawarden.saga.SagaStatus;
+import io.sagawarden.saga.StepStatus;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * The execution engine's SQL: claiming due sagas under a lease, loading them, saving each transition as one
+ * transaction guarded by the saga's version and lease, and renewing leases.
+ */
+@ApplicationScoped
+public class ExecutionStore {
+
+    private final Sql sql;
+    private final Json json;
+
+    public ExecutionStore(Sql sql, Json json) {
+        this.sql = sql;
+        this.json = json;
+    }
+
+    /**
+     * Claims up to {@code limit} due sagas, highest priority first, in one statement. A saga whose lease
+     * expired is due too: that is how the sagas of a dead node are recovered.
+     */
+    public List<UUID> claim(String node, Duration lease, int limit) {
+        return QuarkusTransaction.requiringNew().call(() -> sql.query("""
+                WITH picked AS (
+                    SELECT id, status AS was, lease_owner AS previous_owner FROM sagas
+                    WHERE status IN ('PENDING', 'RUNNING', 'COMPENSATING') AND next_run_at <= now()
+                      AND (lease_owner IS NULL OR lease_expires_at < now())
+                    ORDER BY priority DESC, next_run_at
+                    LIMIT ? FOR UPDATE SKIP LOCKED),
+                claimed AS (
+                    UPDATE sagas s SET lease_owner = ?, lease_expires_at = now() + ? * interval '1 millisecond',
+                           status = CASE WHEN s.status = 'PENDING' THEN 'RUNNING' ELSE s.status END,
+                           started_at = COALESCE(s.started_at, now()),
+                           progress_at = CASE WHEN s.status = 'PENDING' THEN now() ELSE s.progress_at END,
+                           version = s.version + 1, updated_at = now()
+                    FROM picked p WHERE s.id = p.id
+                    RETURNING s.id, p.was, p.previous_owner),
+                noted AS (
+                    INSERT INTO saga_events (saga_id, at, kind, detail)
+                    SELECT id, clock_timestamp(), CASE WHEN was = 'PENDING' THEN 'STARTED' ELSE 'RECLAIMED' END,
+                           jsonb_strip_nulls(jsonb_build_object('node', ?::text, 'previousOwner', previous_owner))
+                    FROM claimed WHERE was = 'PENDING' OR previous_owner IS NOT NULL)
+                SELECT id FROM claimed""", rs -> rs.getObject(1, UUID.class), limit, node, lease.toMillis(), node));
+    }
+
+    public SagaRun load(UUID id) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            SagaRun run = sql.queryOne("""
+                    SELECT id, type, priority, definition, payload, started_at, version, status, reason,
+                           current_step, abort_reason
+                    FROM sagas WHERE id = ?""", rs -> {
+                SagaRequest definition = json.read(rs.getString("definition"), SagaRequest.class);
+                SagaRun r = new SagaRun(rs.getObject("id", UUID.class), rs.getString("type"), rs.getInt("priority"),
+                        definition, json.tree(rs.getString("payload")), Sql.instant(rs, "started_at"),
+                        new java.util.ArrayList<>(), rs.getLong("version"), SagaStatus.valueOf(rs.getString("status")),
+                        enumOrNull(rs.getString("reason")), rs.getInt("current_step"));
+                r.requestAbort(enumOrNull(rs.getString("abort_reason")));
+                return r;
+            }, id).orElseThrow(() -> new LostSagaException(id, "it does not exist"));
+            run.steps.addAll(sql.query("""
+                    SELECT idx, status, attempts, started_at, ended_at, response, last_error, compensation_status,
+                           compensation_attempts, compensation_last_error
+                    FROM saga_steps WHERE saga_id = ? ORDER BY idx""", rs -> new StepRun(rs.getInt("idx"),
+                    run.definition.steps().get(rs.getInt("idx")), StepStatus.valueOf(rs.getString("status")),
+                    rs.getInt("attempts"), Sql.instant(rs, "started_at"), Sql.instant(rs, "ended_at"),
+                    json.tree(rs.getString("response")), rs.getString("last_error"),
+                    CompensationStatus.valueOf(rs.getString("compensation_status")),
+                    rs.getInt("compensation_attempts"), rs.getString("compensation_last_error")), id));
+            return run;
+        });
+    }
+
+    /**
+     * Applies one transition in one transaction: locks the saga row, checks it is still ours at the version we
+     * know, lets {@code decide} change the run (seeing any abort requested meanwhile), and saves the changes.
+     */
+    public <T> T transition(SagaRun run, String node, Function<SagaRun, T> decide) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            record Current(long version, String owner, String abortReason) {
+            }
+            Current current = sql.queryOne("SELECT version, lease_owner, abort_reason FROM sagas WHERE id = ? FOR UPDATE",
+                            rs -> new Current(rs.getLong(1), rs.getString(2), rs.getString(3)), run.id)
+                    .orElseThrow(() -> new LostSagaException(run.id, "it was deleted"));
+            if (current.version() != run.version || !node.equals(current.owner())) {
+                throw new LostSagaException(run.id, "version " + current.version() + " owned by " + current.owner());
+            }
+            run.requestAbort(enumOrNull(current.abortReason()));
+            T decision = decide.apply(run);
+            save(run, node);
+            return decision;
+        });
+    }
+
+    private void save(SagaRun run, String node) {
+        sql.batch("""
+                UPDATE saga_steps SET status = ?, attempts = ?, started_at = ?, ended_at = ?,
+                       response = CAST(? AS jsonb), last_error = ?, compensation_status = ?,
+                       compensation_attempts = ?, compensation_last_error = ?
+                WHERE saga_id = ? AND idx = ?""", run.steps.stream().filter(StepRun::isDirty).map(s -> new Object[] {
+                s.status, s.attempts, s.startedAt, s.endedAt, s.response == null ? null : json.write(s.response),
+                s.lastError, s.compensationStatus, s.compensationAttempts, s.compensationLastError, run.id, s.index})
+                .toList());
+        boolean ended = run.status.isTerminal();
+        boolean letGo = ended || run.retryAfter != null;
+        Long retryMs = run.retryAfter == null ? null : run.retryAfter.toMillis();
+        int updated = sql.update("""
+                UPDATE sagas SET status = ?, reason = ?, current_step = ?, version = version + 1, updated_at = now(),
+                       progress_at = CASE WHEN ? THEN now() ELSE progress_at END,
+                       next_run_at = CASE WHEN ?::bigint IS NULL THEN next_run_at
+                                          ELSE now() + ?::bigint * interval '1 millisecond' END,
+                       lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
+                       lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END,
+                       ended_at = CASE WHEN ? THEN now() END,
+                       abort_reason = CASE WHEN ? THEN NULL ELSE abort_reason END
+                WHERE id = ? AND version = ? AND lease_owner = ?""",
+                run.status, run.reason, run.currentStep, run.progressed, retryMs, retryMs, letGo, letGo, ended,
+                run.abortApplied, run.id, run.version, node);
+        if (updated != 1) {
+            throw new LostSagaException(run.id, "the guarded update matched no row");
+        }
+        run.version++;
+        sql.batch("INSERT INTO saga_events (saga_id, at, kind, step, detail) VALUES (?, clock_timestamp(), ?, ?, CAST(? AS jsonb))",
+                run.events.stream().map(e -> new Object[] {run.id, e.kind(), e.step(), json.write(e.detail())}).toList());
+    }
+
+    /** Extends the leases of the sagas this node still works on; returns how many were renewed. */
+    public int renewLeases(String node, Collection<UUID> inHand, Duration lease) {
+        if (inHand.isEmpty()) {
+            return 0;
+        }
+        String[] ids = inHand.stream().map(UUID::toString).toArray(String[]::new);
+        return QuarkusTransaction.requiringNew().call(() -> sql.update("""
+                UPDATE sagas SET lease_expires_at = now() + ? * interval '1 millisecond'
+                WHERE lease_owner = ? AND id = ANY (CAST(? AS uuid[]))""", lease.toMillis(), node, ids));
+    }
+
+    /** Gives a saga back after a failure of this node's own, to be picked up again after {@code delay}. */
+    public void release(UUID id, String node, Duration delay) {
+        QuarkusTransaction.requiringNew().run(() -> sql.update("""
+                UPDATE sagas SET lease_owner = NULL, lease_expires_at = NULL, updated_at = now(),
+                       next_run_at = now() + ? * interval '1 millisecond'
+                WHERE id = ? AND lease_owner = ?""", delay.toMillis(), id, node));
+    }
+
+    private static SagaReason enumOrNull(String value) {
+        return value == null ? null : SagaReason.valueOf(value);
+    }
+}

@@ -1,0 +1,185 @@
+package io.sagawarden.execution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sagawarden.saga.Json;
+import io.sagawarden.saga.SagaRequest;
+import io.sagawarden.saga.Template;
+import io.sagawarden.saga.TemplateRenderer;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Calls participants as API.md says: the rendered request with the saga headers, a timeout on the whole
+ * exchange, no redirects, and only URLs on the allow-list. It never throws: every way a call can end is a
+ * {@link CallResult}.
+ */
+@ApplicationScoped
+public class ParticipantClient {
+
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final HttpClient http;
+    private final ParticipantAllowList allowList;
+    private final ExecutionConfig config;
+    private final ObjectMapper mapper;
+
+    public ParticipantClient(ParticipantAllowList allowList, ExecutionConfig config, Json json) {
+        this.allowList = allowList;
+        this.config = config;
+        this.mapper = json.mapper();
+        this.http = HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(config.connectTimeout())
+                .executor(executor)
+                .build();
+    }
+
+    @PreDestroy
+    void close() {
+        http.shutdownNow();
+        executor.shutdownNow();
+    }
+
+    public CallResult call(SagaRun run, PlannedCall call, String fencingTokens) {
+        StepRun step = run.steps().get(call.stepIndex());
+        SagaRequest.HttpCall spec = call.kind() == CallKind.ACTION
+                ? step.definition().action() : step.definition().compensation();
+        HttpRequest request;
+        try {
+            request = build(run, step, call, spec, fencingTokens);
+        } catch (TemplateRenderer.UnresolvedTemplateException | IllegalArgumentException e) {
+            return CallResult.notCallable(e.getMessage());
+        }
+        Duration timeout = spec.timeout() == null ? config.defaultCallTimeout() : spec.timeout();
+        long started = System.nanoTime();
+        CompletableFuture<HttpResponse<byte[]>> exchange =
+                http.sendAsync(request, LimitedBody.handler(config.maxResponseBytes()));
+        try {
+            HttpResponse<byte[]> response = exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            Duration took = since(started);
+            return call.kind() == CallKind.ACTION
+                    ? actionResult(response, took)
+                    : CallResult.ofCompensation(response.statusCode(), took);
+        } catch (TimeoutException e) {
+            exchange.cancel(true);
+            return CallResult.unanswered("no answer within " + timeout, since(started), true);
+        } catch (InterruptedException e) {
+            exchange.cancel(true);
+            Thread.currentThread().interrupt();
+            return CallResult.unanswered("interrupted while waiting for the participant", since(started), true);
+        } catch (ExecutionException e) {
+            return failed(e.getCause(), timeout, since(started));
+        }
+    }
+
+    private HttpRequest build(SagaRun run, StepRun step, PlannedCall call, SagaRequest.HttpCall spec,
+                              String fencingTokens) {
+        List<String> names = run.definition().steps().stream().map(SagaRequest.Step::name).toList();
+        TemplateRenderer renderer = new TemplateRenderer(names, t -> lookup(run, t));
+        String url = renderer.renderText(spec.url());
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("the rendered URL '" + url + "' is not valid: " + e.getReason());
+        }
+        if (!allowList.allows(uri)) {
+            throw new IllegalArgumentException("the URL " + url + " is outside the participant allow-list");
+        }
+        Duration timeout = spec.timeout() == null ? config.defaultCallTimeout() : spec.timeout();
+        HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(timeout);
+        renderer.renderHeaders(spec.headers()).forEach(builder::header);
+        builder.setHeader("Idempotency-Key", run.id() + ":" + step.name() + ":" + call.kind().key())
+                .setHeader("Saga-Id", run.id().toString())
+                .setHeader("Saga-Step", step.name())
+                .setHeader("Saga-Attempt", Integer.toString(call.attempt()))
+                .setHeader("Saga-Fencing-Tokens", fencingTokens)
+                .setHeader("Accept", "application/json");
+        JsonNode body = renderer.renderJson(spec.body());
+        if (body == null) {
+            builder.method(spec.method().name(), HttpRequest.BodyPublishers.noBody());
+        } else {
+            builder.setHeader("Content-Type", "application/json")
+                    .method(spec.method().name(), HttpRequest.BodyPublishers.ofString(body.toString()));
+        }
+        return builder.build();
+    }
+
+    private CallResult actionResult(HttpResponse<byte[]> response, Duration took) {
+        int status = response.statusCode();
+        byte[] body = response.body();
+        if (status < 200 || status >= 300) {
+            return CallResult.ofAction(status, null, null, took);
+        }
+        if (body.length > config.maxResponseBytes()) {
+            return CallResult.ofAction(status, null, "the reply is larger than " + config.maxResponseBytes()
+                    + " bytes, the most a step keeps", took);
+        }
+        if (body.length == 0 || isBlank(body)) {
+            return CallResult.ofAction(status, null, null, took);
+        }
+        try {
+            return CallResult.ofAction(status, mapper.readTree(body), null, took);
+        } catch (IOException e) {
+            return CallResult.ofAction(status, null, "the reply is not JSON (" + contentType(response) + ")", took);
+        }
+    }
+
+    private static CallResult failed(Throwable cause, Duration timeout, Duration took) {
+        if (cause instanceof HttpConnectTimeoutException || cause instanceof ConnectException) {
+            return CallResult.unanswered("could not connect: " + describe(cause), took, false);
+        }
+        if (cause instanceof HttpTimeoutException) {
+            return CallResult.unanswered("no answer within " + timeout, took, true);
+        }
+        return CallResult.unanswered("the call failed: " + describe(cause), took, true);
+    }
+
+    private static Optional<JsonNode> lookup(SagaRun run, Template template) {
+        if (template.source() == Template.Source.PAYLOAD) {
+            return TemplateRenderer.at(run.payload(), template.path());
+        }
+        return run.steps().stream().filter(s -> s.name().equals(template.stepName())).findFirst()
+                .flatMap(s -> s.response() == null ? Optional.empty() : TemplateRenderer.at(s.response(), template.path()));
+    }
+
+    private static String describe(Throwable t) {
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    private static boolean isBlank(byte[] body) {
+        for (byte b : body) {
+            if (!Character.isWhitespace(b)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String contentType(HttpResponse<?> response) {
+        return response.headers().firstValue("Content-Type").orElse("no content type");
+    }
+
+    private static Duration since(long startedNanos) {
+        return Duration.ofNanos(System.nanoTime() - startedNanos);
+    }
+}

@@ -1,0 +1,5 @@
+package io.sagawarden.execution;
+
+/** A participant call the state machine wants made now: which step, which request, which attempt. */
+public record PlannedCall(int stepIndex, CallKind kind, int attempt) {
+}

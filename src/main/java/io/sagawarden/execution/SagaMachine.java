@@ -1,0 +1,265 @@
+package io.sagawarden.execution;
+
+import io.sagawarden.saga.CompensationStatus;
+import io.sagawarden.saga.SagaReason;
+import io.sagawarden.saga.SagaRequest;
+import io.sagawarden.saga.SagaStatus;
+import io.sagawarden.saga.StepStatus;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.DoubleSupplier;
+
+/**
+ * The saga lifecycle as plain rules: given a saga in hand, what happens next. Steps run in order; a failed
+ * step, a timeout or an abort turns the saga to compensating its steps in reverse order. Every decision
+ * changes the {@link SagaRun} in memory and records events; the caller saves the result in one transaction.
+ */
+public final class SagaMachine {
+
+    private final Backoff actionDefaults;
+    private final Backoff compensationRetry;
+    private final DoubleSupplier random;
+
+    public SagaMachine(Backoff actionDefaults, Backoff compensationRetry, DoubleSupplier random) {
+        this.actionDefaults = actionDefaults;
+        this.compensationRetry = compensationRetry;
+        this.random = random;
+    }
+
+    /** Moves the saga on as far as it can go without a participant; returns the call to make next, if any. */
+    public Optional<PlannedCall> advance(SagaRun run, Instant now) {
+        while (true) {
+            switch (run.status) {
+                case RUNNING -> {
+                    if (run.abortRequested != null) {
+                        startCompensation(run, run.abortRequested, now);
+                        consumeAbort(run);
+                    } else if (run.deadline() != null && !now.isBefore(run.deadline())) {
+                        startCompensation(run, SagaReason.SAGA_TIMEOUT, now);
+                    } else if (run.currentStep >= run.steps.size()) {
+                        finish(run, SagaStatus.COMPLETED, now);
+                        return Optional.empty();
+                    } else {
+                        return Optional.of(beginAction(run, run.steps.get(run.currentStep), now));
+                    }
+                }
+                case COMPENSATING -> {
+                    // An abort asked for while compensating is moot: compensation is already under way.
+                    consumeAbort(run);
+                    Optional<StepRun> next = nextToCompensate(run);
+                    if (next.isEmpty()) {
+                        finish(run, SagaStatus.COMPENSATED, now);
+                        return Optional.empty();
+                    }
+                    run.currentStep = next.get().index;
+                    return Optional.of(beginCompensation(run, next.get(), now));
+                }
+                default -> {
+                    return Optional.empty();
+                }
+            }
+        }
+    }
+
+    /** Records what the participant answered, then moves on; returns the call to make next, if any. */
+    public Optional<PlannedCall> afterCall(SagaRun run, PlannedCall call, CallResult result, Instant now) {
+        StepRun step = run.steps.get(call.stepIndex());
+        run.event(call.kind() == CallKind.ACTION ? "ACTION_CALLED" : "COMPENSATION_CALLED", step.name(),
+                callDetail(call, result));
+        boolean waiting = call.kind() == CallKind.ACTION
+                ? recordAction(run, step, result, now)
+                : recordCompensation(run, step, result, now);
+        return waiting ? Optional.empty() : advance(run, now);
+    }
+
+    /** True when the saga now waits for a retry. */
+    private boolean recordAction(SagaRun run, StepRun step, CallResult result, Instant now) {
+        step.dirty = true;
+        switch (result.outcome()) {
+            case SUCCEEDED -> {
+                step.status = StepStatus.SUCCEEDED;
+                step.response = result.response();
+                step.lastError = null;
+                step.endedAt = now;
+                run.currentStep = step.index + 1;
+                run.progressed = true;
+                run.event("STEP_SUCCEEDED", step.name(), Map.of("attempt", step.attempts));
+                return false;
+            }
+            case RETRYABLE -> {
+                Backoff policy = actionPolicy(step.definition);
+                step.lastError = result.error();
+                if (policy.allowsAnotherAttempt(step.attempts) && run.abortRequested == null) {
+                    Duration delay = untilDeadline(run, policy.delayAfter(step.attempts, random), now);
+                    run.retryAfter = delay;
+                    run.event("STEP_RETRY_SCHEDULED", step.name(), Map.of("attempt", step.attempts,
+                            "retryInMs", delay.toMillis(), "error", result.error()));
+                    return true;
+                }
+                failStep(run, step, result, now, "gave up after " + step.attempts + " attempts: " + result.error());
+                return false;
+            }
+            default -> {
+                failStep(run, step, result, now, result.error());
+                return false;
+            }
+        }
+    }
+
+    private boolean recordCompensation(SagaRun run, StepRun step, CallResult result, Instant now) {
+        step.dirty = true;
+        if (result.outcome() == CallResult.Outcome.SUCCEEDED) {
+            step.compensationStatus = CompensationStatus.COMPENSATED;
+            step.compensationLastError = null;
+            run.progressed = true;
+            run.event("STEP_COMPENSATED", step.name(), Map.of("attempt", step.compensationAttempts,
+                    "reason", run.reason.name()));
+            return false;
+        }
+        step.compensationLastError = result.error();
+        if (result.outcome() == CallResult.Outcome.RETRYABLE
+                && compensationRetry.allowsAnotherAttempt(step.compensationAttempts)) {
+            Duration delay = compensationRetry.delayAfter(step.compensationAttempts, random);
+            run.retryAfter = delay;
+            run.event("COMPENSATION_RETRY_SCHEDULED", step.name(), Map.of("attempt", step.compensationAttempts,
+                    "retryInMs", delay.toMillis(), "error", result.error()));
+            return true;
+        }
+        boolean notCallable = result.outcome() == CallResult.Outcome.PERMANENT && result.httpStatus() == null;
+        if (notCallable && step.status == StepStatus.FAILED && step.response == null) {
+            // The action was never confirmed and its compensation cannot even be built: nothing to undo.
+            step.compensationStatus = CompensationStatus.NOT_NEEDED;
+            run.event("COMPENSATION_NOT_NEEDED", step.name(), Map.of("why", result.error()));
+            return false;
+        }
+        step.compensationStatus = CompensationStatus.FAILED;
+        run.event("COMPENSATION_FAILED", step.name(), Map.of("attempts", step.compensationAttempts,
+                "error", result.error()));
+        run.reason = SagaReason.COMPENSATION_FAILED;
+        finish(run, SagaStatus.FAILED, now);
+        return false;
+    }
+
+    private PlannedCall beginAction(SagaRun run, StepRun step, Instant now) {
+        step.dirty = true;
+        step.status = StepStatus.RUNNING;
+        step.attempts++;
+        if (step.startedAt == null) {
+            step.startedAt = now;
+        }
+        run.event("STEP_STARTED", step.name(), Map.of("attempt", step.attempts));
+        return new PlannedCall(step.index, CallKind.ACTION, step.attempts);
+    }
+
+    private PlannedCall beginCompensation(SagaRun run, StepRun step, Instant now) {
+        step.dirty = true;
+        step.compensationStatus = CompensationStatus.RUNNING;
+        step.compensationAttempts++;
+        run.event("COMPENSATION_STEP_STARTED", step.name(), Map.of("attempt", step.compensationAttempts));
+        return new PlannedCall(step.index, CallKind.COMPENSATION, step.compensationAttempts);
+    }
+
+    private void failStep(SagaRun run, StepRun step, CallResult result, Instant now, String error) {
+        step.status = StepStatus.FAILED;
+        step.endedAt = now;
+        step.lastError = error;
+        step.compensationStatus = result.mayHaveTakenEffect() && step.definition.compensation() != null
+                ? CompensationStatus.NOT_STARTED : CompensationStatus.NOT_NEEDED;
+        run.event("STEP_FAILED", step.name(), Map.of("attempt", step.attempts, "error", error,
+                "mayHaveTakenEffect", result.mayHaveTakenEffect()));
+        startCompensation(run, SagaReason.STEP_FAILED, now);
+    }
+
+    /**
+     * Turns the saga to compensation. A step caught mid-call (after a crash, or by an abort) may have taken
+     * effect, so it is compensated too; steps that never ran are skipped.
+     */
+    void startCompensation(SagaRun run, SagaReason reason, Instant now) {
+        for (StepRun step : run.steps) {
+            if (step.status == StepStatus.RUNNING) {
+                step.dirty = true;
+                step.status = StepStatus.FAILED;
+                step.endedAt = now;
+                step.lastError = "interrupted (" + reason + ") before its outcome was known";
+                step.compensationStatus = step.definition.compensation() != null
+                        ? CompensationStatus.NOT_STARTED : CompensationStatus.NOT_NEEDED;
+            } else if (step.status == StepStatus.PENDING) {
+                step.dirty = true;
+                step.status = StepStatus.SKIPPED;
+                step.compensationStatus = CompensationStatus.NOT_NEEDED;
+            }
+        }
+        run.status = SagaStatus.COMPENSATING;
+        run.reason = reason;
+        run.currentStep = Math.min(run.currentStep, run.steps.size() - 1);
+        run.progressed = true;
+        run.event("COMPENSATING", null, Map.of("reason", reason.name()));
+    }
+
+    private void finish(SagaRun run, SagaStatus status, Instant now) {
+        run.status = status;
+        run.progressed = true;
+        Map<String, Object> detail = new LinkedHashMap<>();
+        if (run.reason != null) {
+            detail.put("reason", run.reason.name());
+        }
+        if (run.startedAt != null) {
+            detail.put("durationMs", Duration.between(run.startedAt, now).toMillis());
+        }
+        run.event(status.name(), null, detail);
+    }
+
+    private static void consumeAbort(SagaRun run) {
+        if (run.abortRequested != null) {
+            run.abortApplied = true;
+            run.abortRequested = null;
+        }
+    }
+
+    private static Optional<StepRun> nextToCompensate(SagaRun run) {
+        for (int i = Math.min(run.currentStep, run.steps.size() - 1); i >= 0; i--) {
+            StepRun step = run.steps.get(i);
+            if (step.awaitsCompensation() && step.definition.compensation() != null) {
+                return Optional.of(step);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Backoff actionPolicy(SagaRequest.Step step) {
+        SagaRequest.Retry r = step.retry();
+        if (r == null) {
+            return actionDefaults;
+        }
+        Duration initial = r.initialBackoff() == null ? actionDefaults.initial() : r.initialBackoff();
+        Duration max = r.maxBackoff() == null ? actionDefaults.max() : r.maxBackoff();
+        return new Backoff(r.maxAttempts() == null ? actionDefaults.maxAttempts() : r.maxAttempts(), initial,
+                r.multiplier() == null ? actionDefaults.multiplier() : r.multiplier(),
+                max.compareTo(initial) < 0 ? initial : max);
+    }
+
+    /** A retry never waits past the saga's deadline: the timeout must fire on time. */
+    private static Duration untilDeadline(SagaRun run, Duration delay, Instant now) {
+        Instant deadline = run.deadline();
+        if (deadline == null) {
+            return delay;
+        }
+        Duration left = Duration.between(now, deadline);
+        return left.isNegative() ? Duration.ZERO : left.compareTo(delay) < 0 ? left : delay;
+    }
+
+    private static Map<String, Object> callDetail(PlannedCall call, CallResult result) {
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("attempt", call.attempt());
+        detail.put("status", result.httpStatus());
+        detail.put("durationMs", result.duration().toMillis());
+        detail.put("outcome", result.outcome().name());
+        if (result.error() != null) {
+            detail.put("error", result.error());
+        }
+        return detail;
+    }
+}

@@ -1,0 +1,137 @@
+package io.sagawarden.execution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sagawarden.saga.SagaReason;
+import io.sagawarden.saga.SagaRequest;
+import io.sagawarden.saga.SagaStatus;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A saga in the hands of this node: what the state machine reads and changes. One transition's changes
+ * (saga fields, dirty steps, events) are saved together in one transaction, then {@link #clearChanges()}.
+ */
+public final class SagaRun {
+
+    /** An entry for the saga's history, written with the transition that produced it. */
+    public record Event(String kind, String step, Map<String, Object> detail) {
+    }
+
+    final UUID id;
+    final String type;
+    final int priority;
+    final SagaRequest definition;
+    final JsonNode payload;
+    final Instant startedAt;
+    final List<StepRun> steps;
+    long version;
+    SagaStatus status;
+    SagaReason reason;
+    int currentStep;
+    SagaReason abortRequested;
+
+    // the outcome of the transition being built
+    final List<Event> events = new ArrayList<>();
+    Duration retryAfter;
+    boolean progressed;
+    boolean abortApplied;
+
+    public SagaRun(UUID id, String type, int priority, SagaRequest definition, JsonNode payload, Instant startedAt,
+                   List<StepRun> steps, long version, SagaStatus status, SagaReason reason, int currentStep) {
+        this.id = id;
+        this.type = type;
+        this.priority = priority;
+        this.definition = definition;
+        this.payload = payload;
+        this.startedAt = startedAt;
+        this.steps = steps;
+        this.version = version;
+        this.status = status;
+        this.reason = reason;
+        this.currentStep = currentStep;
+    }
+
+    public UUID id() {
+        return id;
+    }
+
+    public String type() {
+        return type;
+    }
+
+    public SagaRequest definition() {
+        return definition;
+    }
+
+    public JsonNode payload() {
+        return payload;
+    }
+
+    public Instant startedAt() {
+        return startedAt;
+    }
+
+    public List<StepRun> steps() {
+        return steps;
+    }
+
+    public long version() {
+        return version;
+    }
+
+    public SagaStatus status() {
+        return status;
+    }
+
+    public SagaReason reason() {
+        return reason;
+    }
+
+    public int currentStep() {
+        return currentStep;
+    }
+
+    public List<Event> events() {
+        return events;
+    }
+
+    /** Non-null when the saga waits for a retry: the lease is given up and it runs again after this delay. */
+    public Duration retryAfter() {
+        return retryAfter;
+    }
+
+    public boolean progressed() {
+        return progressed;
+    }
+
+    /** True when this transition applied a requested abort, so the request is consumed. */
+    public boolean abortApplied() {
+        return abortApplied;
+    }
+
+    /** The saga's deadline from its {@code timeout}, if it has one. */
+    public Instant deadline() {
+        Duration timeout = definition.timeout();
+        return timeout == null || startedAt == null ? null : startedAt.plus(timeout);
+    }
+
+    void event(String kind, String step, Map<String, Object> detail) {
+        events.add(new Event(kind, step, detail));
+    }
+
+    public void clearChanges() {
+        events.clear();
+        retryAfter = null;
+        progressed = false;
+        abortApplied = false;
+        steps.forEach(s -> s.dirty = false);
+    }
+
+    public void requestAbort(SagaReason reason) {
+        this.abortRequested = reason;
+    }
+}

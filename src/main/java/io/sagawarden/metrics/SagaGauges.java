@@ -1,0 +1,53 @@
+package io.sagawarden.metrics;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.scheduler.Scheduled;
+import io.sagawarden.db.Sql;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jboss.logging.Logger;
+
+/**
+ * Cluster-wide gauges read from PostgreSQL, the single source of truth, every few seconds; every node
+ * reports the same values, so dashboards aggregate them with max().
+ */
+@ApplicationScoped
+public class SagaGauges {
+
+    private static final Logger LOG = Logger.getLogger(SagaGauges.class);
+
+    private final Sql sql;
+    private final AtomicLong active = new AtomicLong();
+    private final AtomicLong waiting = new AtomicLong();
+    private final AtomicLong locksHeld = new AtomicLong();
+
+    public SagaGauges(Sql sql, MeterRegistry registry) {
+        this.sql = sql;
+        Gauge.builder("sagas_active", active, AtomicLong::get).description("Sagas not yet ended").register(registry);
+        Gauge.builder("sagas_waiting", waiting, AtomicLong::get).description("Sagas waiting for a lock").register(registry);
+        Gauge.builder("locks_held", locksHeld, AtomicLong::get).description("Semantic locks held").register(registry);
+    }
+
+    @Scheduled(every = "${saga.metrics.gauge-refresh:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void refresh() {
+        try {
+            runOnce();
+        } catch (RuntimeException e) {
+            LOG.warnf("Refreshing the saga gauges failed: %s", e.getMessage());
+        }
+    }
+
+    @Transactional
+    public void runOnce() {
+        sql.queryOne("""
+                SELECT count(*), count(*) FILTER (WHERE status = 'WAITING'), (SELECT count(*) FROM resource_locks)
+                FROM sagas WHERE ended_at IS NULL""", rs -> {
+            active.set(rs.getLong(1));
+            waiting.set(rs.getLong(2));
+            locksHeld.set(rs.getLong(3));
+            return true;
+        });
+    }
+}

@@ -1,0 +1,29 @@
+package io.sagawarden.testing;
+
+import java.time.Duration;
+import java.util.function.Supplier;
+
+/** Waits for a condition that the system under test reaches asynchronously, with a bounded deadline. */
+public final class Eventually {
+
+    private Eventually() {
+    }
+
+    public static <T> T await(String what, Duration timeout, Supplier<T> probe, java.util.function.Predicate<T> done) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        T last = probe.get();
+        while (!done.test(last)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("Timed out after " + timeout + " waiting for " + what + "; last seen: " + last);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError("interrupted", e);
+            }
+            last = probe.get();
+        }
+        return last;
+    }
+}
