@@ -32,12 +32,29 @@ public record AllowedUrl(String scheme, String host, Integer port, boolean anyPo
         String urlScheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
         String urlHost = url.getHost() == null ? "" : url.getHost().toLowerCase(Locale.ROOT);
         int urlPort = url.getPort() == -1 ? defaultPort(urlScheme) : url.getPort();
-        String urlPath = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
+        String urlPath = url.getPath() == null || url.getPath().isEmpty() ? "/" : url.getPath();
         return urlScheme.equals(scheme)
                 && hostMatches(urlHost)
                 && (anyPort || port == urlPort)
-                && urlPath.startsWith(pathPrefix)
-                && !urlPath.contains("/../") && !urlPath.endsWith("/..");
+                && !hasDotSegment(urlPath)
+                && pathMatches(urlPath);
+    }
+
+    /** {@code /api} admits {@code /api} and {@code /api/...}, never {@code /apiary}. */
+    private boolean pathMatches(String urlPath) {
+        return pathPrefix.endsWith("/")
+                ? urlPath.startsWith(pathPrefix)
+                : urlPath.equals(pathPrefix) || urlPath.startsWith(pathPrefix + "/");
+    }
+
+    /** Dot segments (also percent-encoded ones, seen decoded here) could climb out of the allowed prefix. */
+    private static boolean hasDotSegment(String decodedPath) {
+        for (String segment : decodedPath.split("/", -1)) {
+            if (segment.equals("..") || segment.equals(".")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private boolean hostMatches(String urlHost) {

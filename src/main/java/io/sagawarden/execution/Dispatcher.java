@@ -126,11 +126,12 @@ public class Dispatcher {
                 return;
             }
             int wanted = Math.min(free, config.claimBatch());
-            List<UUID> claimed = store.claim(node.id(), config.lease(), wanted);
-            for (UUID id : claimed) {
+            List<ExecutionStore.Started> claimed = runner.claim(wanted, this::wakeAfter);
+            for (ExecutionStore.Started started : claimed) {
+                UUID id = started.run().id();
                 slots.acquireUninterruptibly();
                 inHand.add(id);
-                Thread.ofVirtual().name("saga-" + id).start(() -> runClaimed(id));
+                Thread.ofVirtual().name("saga-" + id).start(() -> runClaimed(started));
             }
             moreWork = claimed.size() == wanted;
             if (!moreWork) {
@@ -139,11 +140,17 @@ public class Dispatcher {
         }
     }
 
-    private void runClaimed(UUID id) {
+    private void wakeAfter(Duration delay) {
+        if (running) {
+            timers.schedule(this::wake, delay.toMillis() + 5, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void runClaimed(ExecutionStore.Started started) {
         try {
-            runner.run(id, delay -> timers.schedule(this::wake, delay.toMillis() + 5, TimeUnit.MILLISECONDS));
+            runner.run(started, this::wakeAfter);
         } finally {
-            inHand.remove(id);
+            inHand.remove(started.run().id());
             slots.release();
             if (moreWork) {
                 wake();

@@ -9,9 +9,14 @@ import io.sagawarden.saga.SagaRequest;
 import io.sagawarden.saga.SagaStatus;
 import io.sagawarden.saga.StepStatus;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
 
@@ -22,6 +27,8 @@ import java.util.function.Function;
 @ApplicationScoped
 public class ExecutionStore {
 
+    private static final Logger LOG = Logger.getLogger(ExecutionStore.class);
+
     private final Sql sql;
     private final Json json;
 
@@ -30,59 +37,86 @@ public class ExecutionStore {
         this.json = json;
     }
 
-    /**
-     * Claims up to {@code limit} due sagas, highest priority first, in one statement. A saga whose lease
-     * expired is due too: that is how the sagas of a dead node are recovered.
-     */
-    public List<UUID> claim(String node, Duration lease, int limit) {
-        return QuarkusTransaction.requiringNew().call(() -> sql.query("""
-                WITH picked AS (
-                    SELECT id, status AS was, lease_owner AS previous_owner FROM sagas
-                    WHERE status IN ('PENDING', 'RUNNING', 'COMPENSATING') AND next_run_at <= now()
-                      AND (lease_owner IS NULL OR lease_expires_at < now())
-                    ORDER BY priority DESC, next_run_at
-                    LIMIT ? FOR UPDATE SKIP LOCKED),
-                claimed AS (
-                    UPDATE sagas s SET lease_owner = ?, lease_expires_at = now() + ? * interval '1 millisecond',
-                           status = CASE WHEN s.status = 'PENDING' THEN 'RUNNING' ELSE s.status END,
-                           started_at = COALESCE(s.started_at, now()),
-                           progress_at = CASE WHEN s.status = 'PENDING' THEN now() ELSE s.progress_at END,
-                           version = s.version + 1, updated_at = now()
-                    FROM picked p WHERE s.id = p.id
-                    RETURNING s.id, p.was, p.previous_owner),
-                noted AS (
-                    INSERT INTO saga_events (saga_id, at, kind, detail)
-                    SELECT id, clock_timestamp(), CASE WHEN was = 'PENDING' THEN 'STARTED' ELSE 'RECLAIMED' END,
-                           jsonb_strip_nulls(jsonb_build_object('node', ?::text, 'previousOwner', previous_owner))
-                    FROM claimed WHERE was = 'PENDING' OR previous_owner IS NOT NULL)
-                SELECT id FROM claimed""", rs -> rs.getObject(1, UUID.class), limit, node, lease.toMillis(), node));
+    /** A claimed saga and the call its first move asks for, if any. */
+    public record Started(SagaRun run, Optional<PlannedCall> next) {
     }
 
-    public SagaRun load(UUID id) {
+    /**
+     * Claims up to {@code limit} due sagas, highest priority first, and makes each one's first move, all in one
+     * transaction. A saga whose lease expired is due too: that is how the sagas of a dead node are recovered.
+     */
+    public List<Started> claim(String node, Duration lease, int limit, Function<SagaRun, Optional<PlannedCall>> start) {
         return QuarkusTransaction.requiringNew().call(() -> {
-            SagaRun run = sql.queryOne("""
-                    SELECT id, type, priority, definition, payload, started_at, version, status, reason,
-                           current_step, abort_reason
-                    FROM sagas WHERE id = ?""", rs -> {
-                SagaRequest definition = json.read(rs.getString("definition"), SagaRequest.class);
-                SagaRun r = new SagaRun(rs.getObject("id", UUID.class), rs.getString("type"), rs.getInt("priority"),
-                        definition, json.tree(rs.getString("payload")), Sql.instant(rs, "started_at"),
-                        new java.util.ArrayList<>(), rs.getLong("version"), SagaStatus.valueOf(rs.getString("status")),
-                        enumOrNull(rs.getString("reason")), rs.getInt("current_step"));
-                r.requestAbort(enumOrNull(rs.getString("abort_reason")));
-                return r;
-            }, id).orElseThrow(() -> new LostSagaException(id, "it does not exist"));
-            run.steps.addAll(sql.query("""
-                    SELECT idx, status, attempts, started_at, ended_at, response, last_error, compensation_status,
-                           compensation_attempts, compensation_last_error
-                    FROM saga_steps WHERE saga_id = ? ORDER BY idx""", rs -> new StepRun(rs.getInt("idx"),
-                    run.definition.steps().get(rs.getInt("idx")), StepStatus.valueOf(rs.getString("status")),
-                    rs.getInt("attempts"), Sql.instant(rs, "started_at"), Sql.instant(rs, "ended_at"),
-                    json.tree(rs.getString("response")), rs.getString("last_error"),
-                    CompensationStatus.valueOf(rs.getString("compensation_status")),
-                    rs.getInt("compensation_attempts"), rs.getString("compensation_last_error")), id));
-            return run;
+            List<UUID> ids = sql.query("""
+                    WITH picked AS (
+                        SELECT id, status AS was, lease_owner AS previous_owner FROM sagas
+                        WHERE status IN ('PENDING', 'RUNNING', 'COMPENSATING') AND next_run_at <= now()
+                          AND (lease_owner IS NULL OR lease_expires_at < now())
+                        ORDER BY priority DESC, next_run_at
+                        LIMIT ? FOR UPDATE SKIP LOCKED),
+                    claimed AS (
+                        UPDATE sagas s SET lease_owner = ?, lease_expires_at = now() + ? * interval '1 millisecond',
+                               status = CASE WHEN s.status = 'PENDING' THEN 'RUNNING' ELSE s.status END,
+                               started_at = COALESCE(s.started_at, now()),
+                               progress_at = CASE WHEN s.status = 'PENDING' THEN now() ELSE s.progress_at END,
+                               version = s.version + 1, updated_at = now()
+                        FROM picked p WHERE s.id = p.id
+                        RETURNING s.id, p.was, p.previous_owner),
+                    noted AS (
+                        INSERT INTO saga_events (saga_id, at, kind, detail)
+                        SELECT id, clock_timestamp(), CASE WHEN was = 'PENDING' THEN 'STARTED' ELSE 'RECLAIMED' END,
+                               jsonb_strip_nulls(jsonb_build_object('node', ?::text, 'previousOwner', previous_owner))
+                        FROM claimed WHERE was = 'PENDING' OR previous_owner IS NOT NULL)
+                    SELECT id FROM claimed""", rs -> rs.getObject(1, UUID.class), limit, node, lease.toMillis(), node);
+            List<Started> started = new ArrayList<>();
+            for (SagaRun run : load(ids)) {
+                Optional<PlannedCall> next;
+                try {
+                    next = start.apply(run);
+                } catch (RuntimeException e) {
+                    LOG.errorf(e, "Saga %s cannot make its first move; it rests and is tried again", run.id);
+                    sql.update("UPDATE sagas SET lease_owner = NULL, lease_expires_at = NULL, "
+                            + "next_run_at = now() + interval '5 seconds' WHERE id = ?", run.id);
+                    continue;
+                }
+                save(run, node);
+                started.add(new Started(run, next));
+            }
+            return started;
         });
+    }
+
+    private List<SagaRun> load(List<UUID> ids) {
+        if (ids.isEmpty()) {
+            return List.of();
+        }
+        String[] keys = ids.stream().map(UUID::toString).toArray(String[]::new);
+        Map<UUID, SagaRun> runs = new LinkedHashMap<>();
+        sql.query("""
+                SELECT id, type, priority, definition, payload, started_at, version, status, reason,
+                       current_step, abort_reason
+                FROM sagas WHERE id = ANY (CAST(? AS uuid[]))""", rs -> {
+            SagaRequest definition = json.read(rs.getString("definition"), SagaRequest.class);
+            SagaRun r = new SagaRun(rs.getObject("id", UUID.class), rs.getString("type"), rs.getInt("priority"),
+                    definition, json.tree(rs.getString("payload")), Sql.instant(rs, "started_at"),
+                    new ArrayList<>(), rs.getLong("version"), SagaStatus.valueOf(rs.getString("status")),
+                    enumOrNull(rs.getString("reason")), rs.getInt("current_step"));
+            r.requestAbort(enumOrNull(rs.getString("abort_reason")));
+            return runs.put(r.id, r);
+        }, (Object) keys);
+        sql.query("""
+                SELECT saga_id, idx, status, attempts, started_at, ended_at, response, last_error,
+                       compensation_status, compensation_attempts, compensation_last_error
+                FROM saga_steps WHERE saga_id = ANY (CAST(? AS uuid[])) ORDER BY saga_id, idx""", rs -> {
+            SagaRun run = runs.get(rs.getObject("saga_id", UUID.class));
+            int idx = rs.getInt("idx");
+            return run.steps.add(new StepRun(idx, run.definition.steps().get(idx),
+                    StepStatus.valueOf(rs.getString("status")), rs.getInt("attempts"), Sql.instant(rs, "started_at"),
+                    Sql.instant(rs, "ended_at"), json.tree(rs.getString("response")), rs.getString("last_error"),
+                    CompensationStatus.valueOf(rs.getString("compensation_status")),
+                    rs.getInt("compensation_attempts"), rs.getString("compensation_last_error")));
+        }, (Object) keys);
+        return List.copyOf(runs.values());
     }
 
     /**

@@ -4,8 +4,8 @@ import io.sagawarden.metrics.SagaMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
@@ -28,6 +28,7 @@ public class SagaRunner {
     private final NodeIdentity node;
     private final Clock clock;
     private final SagaMachine machine;
+    private final Duration lease;
 
     public SagaRunner(ExecutionStore store, ParticipantClient client, SagaMetrics metrics, NodeIdentity node,
                       Clock clock, ExecutionConfig config) {
@@ -36,6 +37,7 @@ public class SagaRunner {
         this.metrics = metrics;
         this.node = node;
         this.clock = clock;
+        this.lease = config.lease();
         ExecutionConfig.RetryDefaults a = config.actionRetry();
         ExecutionConfig.CompensationRetry c = config.compensationRetry();
         this.machine = new SagaMachine(
@@ -44,44 +46,55 @@ public class SagaRunner {
                 () -> ThreadLocalRandom.current().nextDouble());
     }
 
-    /** Runs the saga; {@code retryAt} hears when it should be looked at again, if it now waits for a retry. */
-    public void run(UUID sagaId, Consumer<Duration> retryAt) {
-        MDC.put("sagaId", sagaId.toString());
+    /** Claims up to {@code limit} due sagas and makes their first moves; run each with {@link #run}. */
+    public List<ExecutionStore.Started> claim(int limit, Consumer<Duration> retryAt) {
+        List<ExecutionStore.Started> started = store.claim(node.id(), lease, limit, r -> machine.advance(r, clock.instant()));
+        for (ExecutionStore.Started s : started) {
+            committed(s.run(), retryAt);
+        }
+        return started;
+    }
+
+    /**
+     * Works on a claimed saga until it leaves this node's hands; {@code retryAt} hears when it should be
+     * looked at again, if it now waits for a retry.
+     */
+    public void run(ExecutionStore.Started started, Consumer<Duration> retryAt) {
+        SagaRun run = started.run();
+        MDC.put("sagaId", run.id().toString());
         try {
-            SagaRun run = store.load(sagaId);
-            Optional<PlannedCall> next = step(run, r -> machine.advance(r, clock.instant()), retryAt);
+            Optional<PlannedCall> next = started.next();
             while (next.isPresent()) {
                 PlannedCall call = next.get();
                 CallResult result = client.call(run, call, "");
                 String step = run.steps().get(call.stepIndex()).name();
                 metrics.participantCall(call.kind() == CallKind.ACTION ? step : step + ":compensation",
                         result.metricStatus(), result.duration());
-                next = step(run, r -> machine.afterCall(r, call, result, clock.instant()), retryAt);
+                next = store.transition(run, node.id(), r -> machine.afterCall(r, call, result, clock.instant()));
+                committed(run, retryAt);
             }
         } catch (LostSagaException e) {
             LOG.debugf("%s", e.getMessage());
         } catch (RuntimeException e) {
-            LOG.errorf(e, "Running saga %s failed; it will be picked up again", sagaId);
+            LOG.errorf(e, "Running saga %s failed; it will be picked up again", run.id());
             try {
-                store.release(sagaId, node.id(), AFTER_INTERNAL_FAILURE);
+                store.release(run.id(), node.id(), AFTER_INTERNAL_FAILURE);
                 retryAt.accept(AFTER_INTERNAL_FAILURE);
             } catch (RuntimeException releaseFailure) {
-                LOG.warnf("Could not give saga %s back (%s); its lease will expire", sagaId, releaseFailure.getMessage());
+                LOG.warnf("Could not give saga %s back (%s); its lease will expire", run.id(), releaseFailure.getMessage());
             }
         } finally {
             MDC.remove("sagaId");
         }
     }
 
-    private Optional<PlannedCall> step(SagaRun run, java.util.function.Function<SagaRun, Optional<PlannedCall>> decide,
-                                       Consumer<Duration> retryAt) {
-        Optional<PlannedCall> next = store.transition(run, node.id(), decide);
+    /** After a transition committed: metrics, the retry timer, and a clean slate for the next one. */
+    private void committed(SagaRun run, Consumer<Duration> retryAt) {
         publish(run);
         if (run.retryAfter() != null) {
             retryAt.accept(run.retryAfter());
         }
         run.clearChanges();
-        return next;
     }
 
     /** Metrics follow committed transitions only, so a rolled-back transition never counts. */
@@ -92,7 +105,8 @@ public class SagaRunner {
                     Object ms = event.detail().get("durationMs");
                     Duration took = ms instanceof Number n ? Duration.ofMillis(n.longValue()) : Duration.ZERO;
                     metrics.sagaEnded(run.type(), event.kind(), took);
-                    LOG.infof("Saga %s (%s) ended %s%s", run.id(), run.type(), event.kind(),
+                    LOG.logf(event.kind().equals("COMPLETED") ? Logger.Level.DEBUG : Logger.Level.INFO,
+                            "Saga %s (%s) ended %s%s", run.id(), run.type(), event.kind(),
                             run.reason() == null ? "" : " (" + run.reason() + ")");
                 }
                 case "STEP_COMPENSATED" -> metrics.compensated(run.type(), event.step(), run.reason().name());

@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Arrays;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import org.postgresql.PGConnection;
@@ -27,6 +28,7 @@ public class WorkNotifications {
 
     private final Sql sql;
     private final Dispatcher dispatcher;
+    private final NodeIdentity node;
     private final ExecutionConfig config;
     private final String url;
     private final String user;
@@ -34,12 +36,13 @@ public class WorkNotifications {
     private volatile boolean running;
     private Thread listener;
 
-    public WorkNotifications(Sql sql, Dispatcher dispatcher, ExecutionConfig config,
+    public WorkNotifications(Sql sql, Dispatcher dispatcher, NodeIdentity node, ExecutionConfig config,
                              @ConfigProperty(name = "quarkus.datasource.jdbc.url") String url,
                              @ConfigProperty(name = "quarkus.datasource.username") String user,
                              @ConfigProperty(name = "quarkus.datasource.password") String password) {
         this.sql = sql;
         this.dispatcher = dispatcher;
+        this.node = node;
         this.config = config;
         this.url = url;
         this.user = user;
@@ -51,8 +54,9 @@ public class WorkNotifications {
         sql.query("SELECT pg_notify('" + CHANNEL + "', '')", rs -> true);
     }
 
+    /** A submission wakes this node's dispatcher directly once it commits; only the others need telling. */
     void onSubmitted(@Observes SagaSubmitted submitted) {
-        announce();
+        sql.query("SELECT pg_notify('" + CHANNEL + "', ?)", rs -> true, node.id());
     }
 
     void start(@Observes StartupEvent event) {
@@ -79,7 +83,7 @@ public class WorkNotifications {
                 PGConnection pg = connection.unwrap(PGConnection.class);
                 while (running) {
                     PGNotification[] notifications = pg.getNotifications(1000);
-                    if (notifications != null && notifications.length > 0) {
+                    if (notifications != null && Arrays.stream(notifications).anyMatch(n -> !node.id().equals(n.getParameter()))) {
                         dispatcher.wake();
                     }
                 }

@@ -5,7 +5,12 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
@@ -18,14 +23,24 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.time.format.DateTimeParseException;
 
 /** Turns a request body into a {@link SagaRequest}, strictly: unknown fields, wrong types and trailing data fail. */
 public final class SagaRequestReader {
 
-    private final ObjectReader reader;
+    private final ObjectMapper strict;
 
     public SagaRequestReader(ObjectMapper shared) {
-        ObjectMapper strict = shared.copy();
+        strict = shared.copy()
+                .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true)
+                .configure(DeserializationFeature.FAIL_ON_TRAILING_TOKENS, true)
+                .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true)
+                .configure(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS, true)
+                .configure(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY, true)
+                .configure(DeserializationFeature.ACCEPT_FLOAT_AS_INT, false)
+                .configure(JsonParser.Feature.STRICT_DUPLICATE_DETECTION, true)
+                .registerModule(new SimpleModule().addDeserializer(Duration.class, new IsoDurationDeserializer()));
         // A number where a string belongs (or the reverse) is a mistake in the request, not something to guess.
         for (LogicalType type : List.of(LogicalType.Integer, LogicalType.Float, LogicalType.Boolean)) {
             strict.coercionConfigFor(type).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
@@ -35,14 +50,6 @@ public final class SagaRequestReader {
                 .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
                 .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
         strict.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
-        this.reader = strict.readerFor(SagaRequest.class)
-                .with(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES,
-                        DeserializationFeature.FAIL_ON_TRAILING_TOKENS,
-                        DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES,
-                        DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS,
-                        DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
-                .without(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
-                .with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     }
 
     public SagaRequest read(byte[] body) {
@@ -50,11 +57,12 @@ public final class SagaRequestReader {
             throw bad("body", "a JSON saga object is required");
         }
         try {
-            SagaRequest request = reader.readValue(body);
-            if (request == null) {
+            JsonNode tree = strict.readTree(body);
+            if (tree == null || !tree.isObject()) {
                 throw bad("body", "a JSON saga object is required");
             }
-            return request;
+            rejectNulCharacters(tree, "");
+            return strict.treeToValue(tree, SagaRequest.class);
         } catch (UnrecognizedPropertyException e) {
             throw bad(path(e), "is not a known field");
         } catch (InvalidFormatException e) {
@@ -64,9 +72,49 @@ public final class SagaRequestReader {
         } catch (JsonMappingException e) {
             throw bad(path(e), "is not valid: " + e.getOriginalMessage());
         } catch (JacksonException e) {
-            throw bad("body", "is not well-formed JSON: " + e.getOriginalMessage());
+            String at = e.getProcessor() instanceof JsonParser parser ? where(parser.getParsingContext()) : "body";
+            throw bad(at, "is not well-formed JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
             throw bad("body", "could not be read");
+        }
+    }
+
+    /** PostgreSQL cannot store U+0000 in text or jsonb: refuse it up front, naming where it is. */
+    private static void rejectNulCharacters(JsonNode node, String at) {
+        if (node.isTextual() && node.asText().indexOf('\u0000') >= 0) {
+            throw bad(at.isEmpty() ? "body" : at, "must not contain the NUL character (U+0000)");
+        }
+        if (node.isObject()) {
+            for (Map.Entry<String, JsonNode> field : node.properties()) {
+                String child = at.isEmpty() ? field.getKey() : at + "." + field.getKey();
+                if (field.getKey().indexOf('\u0000') >= 0) {
+                    throw bad(at.isEmpty() ? "body" : at, "must not contain the NUL character (U+0000) in a field name");
+                }
+                rejectNulCharacters(field.getValue(), child);
+            }
+        } else if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                rejectNulCharacters(node.get(i), at + "[" + i + "]");
+            }
+        }
+    }
+
+    /** ISO-8601 strings only: Jackson would otherwise read a bare number as seconds. */
+    private static final class IsoDurationDeserializer extends StdScalarDeserializer<Duration> {
+        IsoDurationDeserializer() {
+            super(Duration.class);
+        }
+
+        @Override
+        public Duration deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
+            if (p.currentToken() != JsonToken.VALUE_STRING) {
+                return (Duration) ctxt.handleUnexpectedToken(Duration.class, p);
+            }
+            try {
+                return Duration.parse(p.getText().strip());
+            } catch (DateTimeParseException e) {
+                return (Duration) ctxt.handleWeirdStringValue(Duration.class, p.getText(), "not an ISO-8601 duration");
+            }
         }
     }
 
@@ -93,6 +141,24 @@ public final class SagaRequestReader {
             return "must be an array";
         }
         return "must be a JSON " + (type.isRecord() || java.util.Map.class.isAssignableFrom(type) ? "object" : "value");
+    }
+
+    /** The JSON path of the object or array the parser was in, written as {@code steps[1]}. */
+    private static String where(JsonStreamContext context) {
+        StringBuilder out = new StringBuilder();
+        java.util.ArrayDeque<JsonStreamContext> chain = new java.util.ArrayDeque<>();
+        for (JsonStreamContext c = context; c != null && c.getParent() != null; c = c.getParent()) {
+            chain.push(c);
+        }
+        for (JsonStreamContext c : chain) {
+            JsonStreamContext parent = c.getParent();
+            if (parent.inArray()) {
+                out.append('[').append(parent.getCurrentIndex()).append(']');
+            } else if (parent.inObject() && parent.getCurrentName() != null) {
+                out.append(out.isEmpty() ? "" : ".").append(parent.getCurrentName());
+            }
+        }
+        return out.isEmpty() ? "body" : out.toString();
     }
 
     /** The JSON path of the failure, written as {@code steps[0].action.url}. */

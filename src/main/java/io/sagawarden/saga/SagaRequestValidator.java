@@ -178,8 +178,8 @@ public final class SagaRequestValidator {
             findings.notAllowed(at, "is set by the orchestrator and cannot be overridden");
         } else if (value == null) {
             findings.bad(at, "must be a string");
-        } else if (value.indexOf('\r') >= 0 || value.indexOf('\n') >= 0) {
-            findings.bad(at, "must not contain line breaks");
+        } else if (value.chars().anyMatch(c -> c != '\t' && Character.isISOControl(c))) {
+            findings.bad(at, "must not contain line breaks or other control characters");
         } else {
             checkTemplates(findings, at, value, payload, names, lastVisibleStep);
         }
@@ -209,8 +209,7 @@ public final class SagaRequestValidator {
         for (Template.Parsed parsed : Template.findAll(text, names)) {
             String shown = "template {{" + parsed.expression() + "}} ";
             if (!parsed.ok()) {
-                boolean unknownStep = parsed.expression().startsWith("steps.");
-                findings.add(unknownStep, at, shown + parsed.problem());
+                findings.add(parsed.unknownStep(), at, shown + parsed.problem());
                 ok = false;
                 continue;
             }

@@ -22,12 +22,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.stream.IntStream;
+import java.time.Instant;
 
 /** Accepts submitted sagas: validates them, stores them PENDING, and de-duplicates by idempotency key. */
 @ApplicationScoped
 public class SagaSubmissions {
 
-    public static final int MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+    public static final int MAX_HEADER_LENGTH = 200;
 
     /** The stored saga, and whether this request created it (or found it by its idempotency key). */
     public record Submitted(SagaView saga, boolean created) {
@@ -64,46 +66,60 @@ public class SagaSubmissions {
             throw new ProblemException.PayloadTooLarge(
                     "the request body has " + body.length + " bytes; at most " + limits.maxBodyBytes() + " are accepted");
         }
-        checkIdempotencyKey(idempotencyKey);
+        checkHeader("Idempotency-Key", idempotencyKey);
+        checkHeader("Saga-Submitter", submitter);
         SagaRequest request = reader.read(body);
         validator.validate(request);
         SagaRequest definition = withDefaults(request);
         String definitionJson = write(definition);
         String hash = sha256(definitionJson);
-        String who = submitter == null || submitter.isBlank() ? "anonymous" : submitter;
-        UUID id = QuarkusTransaction.joiningExisting().call(() -> store(definition, definitionJson, hash, who,
-                idempotencyKey));
-        Optional<UUID> created = id == null ? Optional.empty() : Optional.of(id);
-        UUID sagaId = created.orElseGet(() -> existing(who, idempotencyKey, hash));
-        return new Submitted(queries.view(sagaId), created.isPresent());
+        String who = submitter == null ? "anonymous" : submitter;
+        Optional<SagaView> created = QuarkusTransaction.joiningExisting().call(() -> store(definition, definitionJson,
+                hash, who, idempotencyKey));
+        return created.map(view -> new Submitted(view, true))
+                .orElseGet(() -> new Submitted(queries.view(existing(who, idempotencyKey, hash)), false));
     }
 
-    /** Inserts the saga, its steps and its first event; null when the idempotency key was taken already. */
-    UUID store(SagaRequest definition, String definitionJson, String hash, String submitter, String key) {
+    /**
+     * Inserts the saga, its steps and its first event and answers with the saga as stored; empty when the
+     * idempotency key was taken already.
+     */
+    Optional<SagaView> store(SagaRequest definition, String definitionJson, String hash, String submitter, String key) {
         UUID id = UUID.randomUUID();
-        Optional<UUID> inserted = sql.queryOne("""
+        Optional<Instant> inserted = sql.queryOne("""
                 INSERT INTO sagas (id, type, status, priority, definition, payload, labels, on_deadlock, timeout_ms,
                                    lock_timeout_ms, submitter, idempotency_key, request_hash, next_run_at,
                                    created_at, updated_at, progress_at)
                 VALUES (?, ?, 'PENDING', ?, CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS jsonb), ?, ?, ?, ?, ?, ?,
                         now(), now(), now(), now())
                 ON CONFLICT (submitter, idempotency_key) DO NOTHING
-                RETURNING id""", rs -> rs.getObject(1, UUID.class),
+                RETURNING created_at""", rs -> Sql.instant(rs, "created_at"),
                 id, definition.type(), definition.priority(), definitionJson, write(definition.payload()),
                 write(definition.labels()), definition.onDeadlock(), millis(definition.timeout()),
                 millis(definition.lockTimeout()), submitter, key, hash);
         if (inserted.isEmpty()) {
-            return null;
+            return Optional.empty();
         }
         List<SagaRequest.Step> steps = definition.steps();
         sql.batch("INSERT INTO saga_steps (saga_id, idx, name, compensation_status) VALUES (?, ?, ?, ?)",
-                java.util.stream.IntStream.range(0, steps.size()).mapToObj(i -> new Object[] {id, i,
-                        steps.get(i).name(), steps.get(i).compensation() == null
-                        ? CompensationStatus.NOT_NEEDED : CompensationStatus.NOT_STARTED}).toList());
+                IntStream.range(0, steps.size()).mapToObj(i -> new Object[] {id, i, steps.get(i).name(),
+                        initialCompensation(steps.get(i))}).toList());
         events.append(id, "SUBMITTED", null, key == null ? Map.of("submitter", submitter)
                 : Map.of("submitter", submitter, "idempotencyKey", key));
         submitted.fire(new SagaSubmitted(id, definition.priority()));
-        return id;
+        return Optional.of(pendingView(id, definition, inserted.get()));
+    }
+
+    /** The view of a saga just stored: nothing has run yet, so it is built from the definition alone. */
+    private static SagaView pendingView(UUID id, SagaRequest definition, Instant createdAt) {
+        List<SagaView.Step> steps = definition.steps().stream().map(s -> new SagaView.Step(s.name(), StepStatus.PENDING,
+                0, null, null, null, null, new SagaView.Compensation(initialCompensation(s), 0, null))).toList();
+        return new SagaView(id, definition.type(), SagaStatus.PENDING, null, definition.priority(), definition.labels(),
+                createdAt, null, createdAt, null, definition.steps().getFirst().name(), steps, List.of(), null);
+    }
+
+    private static CompensationStatus initialCompensation(SagaRequest.Step step) {
+        return step.compensation() == null ? CompensationStatus.NOT_NEEDED : CompensationStatus.NOT_STARTED;
     }
 
     private UUID existing(String submitter, String key, String hash) {
@@ -119,16 +135,16 @@ public class SagaSubmissions {
         return found.id();
     }
 
-    private static void checkIdempotencyKey(String key) {
-        if (key == null) {
+    /** Idempotency-Key and Saga-Submitter: optional, at most 200 characters, not blank. */
+    private static void checkHeader(String name, String value) {
+        if (value == null) {
             return;
         }
-        String problem = key.isBlank() ? "must not be blank"
-                : key.length() > MAX_IDEMPOTENCY_KEY_LENGTH ? "must be at most " + MAX_IDEMPOTENCY_KEY_LENGTH + " characters"
+        String problem = value.isBlank() ? "must not be blank"
+                : value.length() > MAX_HEADER_LENGTH ? "must be at most " + MAX_HEADER_LENGTH + " characters"
                 : null;
         if (problem != null) {
-            throw new ProblemException.BadRequest("Idempotency-Key " + problem,
-                    List.of(new FieldError("Idempotency-Key", problem)));
+            throw new ProblemException.BadRequest(name + " " + problem, List.of(new FieldError(name, problem)));
         }
     }
 

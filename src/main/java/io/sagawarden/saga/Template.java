@@ -41,7 +41,7 @@ public record Template(String expression, Source source, String stepName, List<S
     }
 
     /** Either a template or the reason the expression is not one. */
-    public record Parsed(String expression, Template template, String problem) {
+    public record Parsed(String expression, Template template, String problem, boolean unknownStep) {
         public boolean ok() {
             return template != null;
         }
@@ -68,7 +68,8 @@ public record Template(String expression, Source source, String stepName, List<S
                 }
             }
             if (best == null) {
-                return bad(expression, "names an unknown step (expected steps.<step name>.response[.<path>])");
+                return new Parsed(expression, null,
+                        "names an unknown step (expected steps.<step name>.response[.<path>])", true);
             }
             String stepName = best;
             String tail = rest.substring((stepName + ".response").length());
@@ -93,10 +94,10 @@ public record Template(String expression, Source source, String stepName, List<S
     }
 
     private static Parsed ok(String expression, Template template) {
-        return new Parsed(expression, template, null);
+        return new Parsed(expression, template, null, false);
     }
 
     private static Parsed bad(String expression, String problem) {
-        return new Parsed(expression, null, problem);
+        return new Parsed(expression, null, problem, false);
     }
 }

@@ -14,17 +14,16 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public class PostgresTestDatabase implements QuarkusTestResourceLifecycleManager {
 
-    static final String HOST = System.getenv().getOrDefault("SAGA_TEST_PG", "127.0.0.1:5432");
-    static final String USER = "sagawarden";
-    static final String PASSWORD = "sagawarden";
+    public static final String HOST = System.getenv().getOrDefault("SAGA_TEST_PG", "127.0.0.1:5432");
+    public static final String USER = "sagawarden";
+    public static final String PASSWORD = "sagawarden";
     private static final String ADMIN_URL = "jdbc:postgresql://" + HOST + "/sagawarden_test";
 
     private String database;
 
     @Override
     public Map<String, String> start() {
-        database = "sw_test_" + System.currentTimeMillis() + "_" + ThreadLocalRandom.current().nextInt(1000, 10000);
-        execute("CREATE DATABASE " + database);
+        database = create();
         return Map.of(
                 "quarkus.datasource.jdbc.url", url(database),
                 "quarkus.datasource.username", USER,
@@ -34,8 +33,19 @@ public class PostgresTestDatabase implements QuarkusTestResourceLifecycleManager
     @Override
     public void stop() {
         if (database != null) {
-            execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+            drop(database);
         }
+    }
+
+    /** Creates an empty database and returns its name. */
+    public static String create() {
+        String name = "sw_test_" + System.currentTimeMillis() + "_" + ThreadLocalRandom.current().nextInt(1000, 10000);
+        execute("CREATE DATABASE " + name);
+        return name;
+    }
+
+    public static void drop(String name) {
+        execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
     }
 
     public static String url(String database) {

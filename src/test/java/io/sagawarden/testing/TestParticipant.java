@@ -38,11 +38,17 @@ public final class TestParticipant implements AutoCloseable {
     public record Reply(int status, String contentType, byte[] body, Map<String, String> headers) {
     }
 
+    /** A call and the status it was answered with (recorded once the answer is sent). */
+    public record Answer(Call call, int status) {
+    }
+
     private final HttpServer server;
     private final Map<String, Behaviour> behaviours = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     private final List<Call> calls = new CopyOnWriteArrayList<>();
+    private final List<Answer> answers = new CopyOnWriteArrayList<>();
     private final CountDownLatch released = new CountDownLatch(1);
+    private volatile Behaviour fallback = ok();
 
     private TestParticipant(HttpServer server) {
         this.server = server;
@@ -76,6 +82,10 @@ public final class TestParticipant implements AutoCloseable {
 
     public List<Call> calls(String path) {
         return calls.stream().filter(c -> c.path().equals(path)).toList();
+    }
+
+    public List<Answer> answers() {
+        return List.copyOf(answers);
     }
 
     public List<String> paths() {
@@ -113,6 +123,29 @@ public final class TestParticipant implements AutoCloseable {
         };
     }
 
+    /** Answers a repeated Idempotency-Key as it answered the first time, as a well-behaved participant does. */
+    public static Behaviour idempotent(Behaviour behaviour) {
+        Map<String, Reply> seen = new ConcurrentHashMap<>();
+        return (n, call) -> {
+            String key = call.header("Idempotency-Key");
+            Reply earlier = key == null ? null : seen.get(key);
+            if (earlier != null) {
+                return earlier;
+            }
+            Reply reply = behaviour.reply(n, call);
+            if (key != null) {
+                seen.putIfAbsent(key, reply);
+            }
+            return reply;
+        };
+    }
+
+    /** Answers every path not given a behaviour of its own. */
+    public TestParticipant otherwise(Behaviour behaviour) {
+        this.fallback = behaviour;
+        return this;
+    }
+
     /** Never answers (until the participant is closed). */
     public Behaviour hang() {
         return (n, call) -> {
@@ -130,7 +163,7 @@ public final class TestParticipant implements AutoCloseable {
             Call call = new Call(exchange.getRequestMethod(), path, headers, body);
             calls.add(call);
             int n = counts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
-            Reply reply = behaviours.getOrDefault(path, ok()).reply(n, call);
+            Reply reply = behaviours.getOrDefault(path, fallback).reply(n, call);
             reply.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
             if (reply.contentType() != null) {
                 exchange.getResponseHeaders().add("Content-Type", reply.contentType());
@@ -139,6 +172,7 @@ public final class TestParticipant implements AutoCloseable {
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(reply.body());
             }
+            answers.add(new Answer(call, reply.status()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -1,0 +1,62 @@
+package io.sagawarden.testing;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Reads a test database directly, to check invariants from the source of truth. */
+public final class Db {
+
+    private final String url;
+
+    public Db(String database) {
+        this.url = PostgresTestDatabase.url(database);
+    }
+
+    private Db(String url, boolean isUrl) {
+        this.url = url;
+    }
+
+    /** The database behind a JDBC URL, e.g. the one a {@code @QuarkusTest} runs against. */
+    public static Db ofUrl(String jdbcUrl) {
+        return new Db(jdbcUrl, true);
+    }
+
+    /** Every row of {@code sql}, each as column name to value. */
+    public List<Map<String, Object>> rows(String sql) {
+        try (Connection c = DriverManager.getConnection(url, PostgresTestDatabase.USER, PostgresTestDatabase.PASSWORD);
+             Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            List<Map<String, Object>> rows = new ArrayList<>();
+            int columns = rs.getMetaData().getColumnCount();
+            while (rs.next()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                for (int i = 1; i <= columns; i++) {
+                    row.put(rs.getMetaData().getColumnLabel(i), rs.getObject(i));
+                }
+                rows.add(row);
+            }
+            return rows;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public long count(String sql) {
+        return ((Number) rows(sql).getFirst().values().iterator().next()).longValue();
+    }
+
+    public void execute(String sql) {
+        try (Connection c = DriverManager.getConnection(url, PostgresTestDatabase.USER, PostgresTestDatabase.PASSWORD);
+             Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
