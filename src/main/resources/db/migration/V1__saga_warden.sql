@@ -56,7 +56,7 @@ CREATE TABLE sagas (
 
 -- Claim path: due work by priority; only sagas that can run are indexed.
 CREATE INDEX sagas_claim_idx ON sagas (priority DESC, next_run_at)
-    WHERE status IN ('PENDING', 'RUNNING', 'COMPENSATING');
+    WHERE status IN ('PENDING', 'RUNNING', 'WAITING', 'COMPENSATING');
 CREATE INDEX sagas_lease_idx ON sagas (lease_owner) WHERE lease_owner IS NOT NULL;
 CREATE INDEX sagas_active_idx ON sagas (status, progress_at) WHERE ended_at IS NULL;
 -- Listing: newest first, keyset on (created_at, id).
@@ -78,6 +78,8 @@ CREATE TABLE saga_steps (
     compensation_status     varchar(16)  NOT NULL DEFAULT 'NOT_STARTED',
     compensation_attempts   integer      NOT NULL DEFAULT 0,
     compensation_last_error text,
+    -- some attempt may have reached the participant (timeout, 5xx, crash mid-call): compensate if it fails
+    may_have_taken_effect   boolean      NOT NULL DEFAULT false,
     PRIMARY KEY (saga_id, idx),
     CONSTRAINT saga_steps_name_unique UNIQUE (saga_id, name),
     CONSTRAINT saga_steps_status_check CHECK (status IN ('PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'SKIPPED')),
@@ -102,6 +104,23 @@ CREATE TABLE resource_locks (
     CONSTRAINT resource_locks_mode_check CHECK (mode IN ('SHARED', 'UPDATE', 'EXCLUSIVE'))
 );
 CREATE INDEX resource_locks_saga_idx ON resource_locks (saga_id);
+
+-- A safety net under the lock manager: whatever path writes a grant, a resource never gets incompatible
+-- holders (SHARED admits SHARED and UPDATE; UPDATE admits SHARED; EXCLUSIVE admits nobody).
+CREATE FUNCTION resource_locks_compatible() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM resource_locks o
+               WHERE o.resource = NEW.resource AND o.saga_id <> NEW.saga_id
+                 AND NOT ((NEW.mode = 'SHARED' AND o.mode IN ('SHARED', 'UPDATE'))
+                          OR (NEW.mode = 'UPDATE' AND o.mode = 'SHARED'))) THEN
+        RAISE EXCEPTION 'incompatible % lock on % for saga %', NEW.mode, NEW.resource, NEW.saga_id
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER resource_locks_compatible BEFORE INSERT OR UPDATE ON resource_locks
+    FOR EACH ROW EXECUTE FUNCTION resource_locks_compatible();
 
 -- Waiting requests, FIFO per resource by seq; a saga waits for at most one request at a time.
 CREATE TABLE lock_waits (

@@ -128,7 +128,7 @@ public class Dispatcher {
             int wanted = Math.min(free, config.claimBatch());
             List<ExecutionStore.Started> claimed = runner.claim(wanted, this::wakeAfter);
             for (ExecutionStore.Started started : claimed) {
-                UUID id = started.run().id();
+                UUID id = started.id();
                 slots.acquireUninterruptibly();
                 inHand.add(id);
                 Thread.ofVirtual().name("saga-" + id).start(() -> runClaimed(started));
@@ -150,7 +150,7 @@ public class Dispatcher {
         try {
             runner.run(started, this::wakeAfter);
         } finally {
-            inHand.remove(started.run().id());
+            inHand.remove(started.id());
             slots.release();
             if (moreWork) {
                 wake();

@@ -2,6 +2,8 @@ package io.sagawarden.execution;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import jakarta.validation.constraints.DecimalMax;
+import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import java.time.Duration;
@@ -46,6 +48,7 @@ public interface ExecutionConfig {
 
     /** Largest participant reply kept as a step's response. */
     @WithDefault("262144")
+    @Min(0) @Max(16777216)
     int maxResponseBytes();
 
     /** This node's name in leases; defaults to the host name and a random suffix. */
@@ -58,12 +61,14 @@ public interface ExecutionConfig {
     /** Retries of an action whose step sets no retry policy. */
     interface RetryDefaults {
         @WithDefault("3")
+        @Min(1) @Max(10000)
         int maxAttempts();
 
         @WithDefault("PT0.5S")
         Duration initialBackoff();
 
         @WithDefault("2.0")
+        @DecimalMin("1.0") @DecimalMax("100.0")
         double multiplier();
 
         @WithDefault("PT30S")
@@ -73,12 +78,14 @@ public interface ExecutionConfig {
     /** Retries of every compensation: they must not give up easily. */
     interface CompensationRetry {
         @WithDefault("10")
+        @Min(1) @Max(10000)
         int maxAttempts();
 
         @WithDefault("PT1S")
         Duration initialBackoff();
 
         @WithDefault("2.0")
+        @DecimalMin("1.0") @DecimalMax("100.0")
         double multiplier();
 
         @WithDefault("PT5M")

@@ -2,6 +2,8 @@ package io.sagawarden.execution;
 
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.sagawarden.db.Sql;
+import io.sagawarden.lock.LockGate;
+import io.sagawarden.lock.LockManager;
 import io.sagawarden.saga.CompensationStatus;
 import io.sagawarden.saga.Json;
 import io.sagawarden.saga.SagaReason;
@@ -18,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.function.Function;
 
 /**
  * The execution engine's SQL: claiming due sagas under a lease, loading them, saving each transition as one
@@ -31,26 +32,40 @@ public class ExecutionStore {
 
     private final Sql sql;
     private final Json json;
+    private final LockManager locks;
 
-    public ExecutionStore(Sql sql, Json json) {
+    public ExecutionStore(Sql sql, Json json, LockManager locks) {
         this.sql = sql;
         this.json = json;
+        this.locks = locks;
     }
 
-    /** A claimed saga and the call its first move asks for, if any. */
-    public record Started(SagaRun run, Optional<PlannedCall> next) {
+    /** The first move of a saga, or one that follows a call; it may ask the lock manager for the step's locks. */
+    @FunctionalInterface
+    public interface Move<T> {
+        T apply(SagaRun run, LockGate locks);
+    }
+
+    /**
+     * A claimed saga and the call its first move asks for, if any. A saga whose first move found its resources
+     * busy in the lock manager comes with no run: it makes that move in a transaction of its own.
+     */
+    public record Started(UUID id, SagaRun run, Optional<PlannedCall> next) {
+        public boolean deferred() {
+            return run == null;
+        }
     }
 
     /**
      * Claims up to {@code limit} due sagas, highest priority first, and makes each one's first move, all in one
      * transaction. A saga whose lease expired is due too: that is how the sagas of a dead node are recovered.
      */
-    public List<Started> claim(String node, Duration lease, int limit, Function<SagaRun, Optional<PlannedCall>> start) {
+    public List<Started> claim(String node, Duration lease, int limit, Move<Optional<PlannedCall>> start) {
         return QuarkusTransaction.requiringNew().call(() -> {
             List<UUID> ids = sql.query("""
                     WITH picked AS (
                         SELECT id, status AS was, lease_owner AS previous_owner FROM sagas
-                        WHERE status IN ('PENDING', 'RUNNING', 'COMPENSATING') AND next_run_at <= now()
+                        WHERE status IN ('PENDING', 'RUNNING', 'WAITING', 'COMPENSATING') AND next_run_at <= now()
                           AND (lease_owner IS NULL OR lease_expires_at < now())
                         ORDER BY priority DESC, next_run_at
                         LIMIT ? FOR UPDATE SKIP LOCKED),
@@ -69,21 +84,29 @@ public class ExecutionStore {
                         FROM claimed WHERE was = 'PENDING' OR previous_owner IS NOT NULL)
                     SELECT id FROM claimed""", rs -> rs.getObject(1, UUID.class), limit, node, lease.toMillis(), node);
             List<Started> started = new ArrayList<>();
+            // Many sagas move in this one transaction: the lock manager may only try here, never wait.
+            LockGate tryOnly = locks.gate(false);
             for (SagaRun run : load(ids)) {
-                Optional<PlannedCall> next;
                 try {
-                    next = start.apply(run);
+                    Optional<PlannedCall> next = start.apply(run, tryOnly);
+                    save(run, node, false);
+                    started.add(new Started(run.id, run, next));
+                } catch (LockGate.Busy busy) {
+                    started.add(new Started(run.id, null, Optional.empty()));
                 } catch (RuntimeException e) {
                     LOG.errorf(e, "Saga %s cannot make its first move; it rests and is tried again", run.id);
                     sql.update("UPDATE sagas SET lease_owner = NULL, lease_expires_at = NULL, "
                             + "next_run_at = now() + interval '5 seconds' WHERE id = ?", run.id);
-                    continue;
                 }
-                save(run, node);
-                started.add(new Started(run, next));
             }
             return started;
         });
+    }
+
+    /** One saga, fresh from the database, for a move in a transaction of its own. */
+    public SagaRun load(UUID id) {
+        return QuarkusTransaction.requiringNew().call(() -> load(List.of(id))).stream().findFirst()
+                .orElseThrow(() -> new LostSagaException(id, "it does not exist"));
     }
 
     private List<SagaRun> load(List<UUID> ids) {
@@ -94,7 +117,8 @@ public class ExecutionStore {
         Map<UUID, SagaRun> runs = new LinkedHashMap<>();
         sql.query("""
                 SELECT id, type, priority, definition, payload, started_at, version, status, reason,
-                       current_step, abort_reason
+                       current_step, abort_reason,
+                       (SELECT min(w.queued_at) FROM lock_waits w WHERE w.saga_id = sagas.id) AS waiting_since
                 FROM sagas WHERE id = ANY (CAST(? AS uuid[]))""", rs -> {
             SagaRequest definition = json.read(rs.getString("definition"), SagaRequest.class);
             SagaRun r = new SagaRun(rs.getObject("id", UUID.class), rs.getString("type"), rs.getInt("priority"),
@@ -102,11 +126,15 @@ public class ExecutionStore {
                     new ArrayList<>(), rs.getLong("version"), SagaStatus.valueOf(rs.getString("status")),
                     enumOrNull(rs.getString("reason")), rs.getInt("current_step"));
             r.requestAbort(enumOrNull(rs.getString("abort_reason")));
+            r.waitingSince(Sql.instant(rs, "waiting_since"));
             return runs.put(r.id, r);
         }, (Object) keys);
+        sql.query("SELECT saga_id, resource, fencing_token FROM resource_locks WHERE saga_id = ANY (CAST(? AS uuid[]))",
+                rs -> runs.get(rs.getObject(1, UUID.class)).fencingTokens.put(rs.getString(2), rs.getLong(3)),
+                (Object) keys);
         sql.query("""
                 SELECT saga_id, idx, status, attempts, started_at, ended_at, response, last_error,
-                       compensation_status, compensation_attempts, compensation_last_error
+                       compensation_status, compensation_attempts, compensation_last_error, may_have_taken_effect
                 FROM saga_steps WHERE saga_id = ANY (CAST(? AS uuid[])) ORDER BY saga_id, idx""", rs -> {
             SagaRun run = runs.get(rs.getObject("saga_id", UUID.class));
             int idx = rs.getInt("idx");
@@ -114,7 +142,8 @@ public class ExecutionStore {
                     StepStatus.valueOf(rs.getString("status")), rs.getInt("attempts"), Sql.instant(rs, "started_at"),
                     Sql.instant(rs, "ended_at"), json.tree(rs.getString("response")), rs.getString("last_error"),
                     CompensationStatus.valueOf(rs.getString("compensation_status")),
-                    rs.getInt("compensation_attempts"), rs.getString("compensation_last_error")));
+                    rs.getInt("compensation_attempts"), rs.getString("compensation_last_error"),
+                    rs.getBoolean("may_have_taken_effect")));
         }, (Object) keys);
         return List.copyOf(runs.values());
     }
@@ -123,7 +152,7 @@ public class ExecutionStore {
      * Applies one transition in one transaction: locks the saga row, checks it is still ours at the version we
      * know, lets {@code decide} change the run (seeing any abort requested meanwhile), and saves the changes.
      */
-    public <T> T transition(SagaRun run, String node, Function<SagaRun, T> decide) {
+    public <T> T transition(SagaRun run, String node, Move<T> decide) {
         return QuarkusTransaction.requiringNew().call(() -> {
             record Current(long version, String owner, String abortReason) {
             }
@@ -134,35 +163,45 @@ public class ExecutionStore {
                 throw new LostSagaException(run.id, "version " + current.version() + " owned by " + current.owner());
             }
             run.requestAbort(enumOrNull(current.abortReason()));
-            T decision = decide.apply(run);
-            save(run, node);
+            T decision = decide.apply(run, locks.gate(true));
+            save(run, node, true);
             return decision;
         });
     }
 
-    private void save(SagaRun run, String node) {
+    /** Saves a transition; lock-manager work comes first so a busy resource leaves nothing half written. */
+    private void save(SagaRun run, String node, boolean mayWait) {
+        if (run.status.isTerminal()) {
+            locks.releaseAll(run.id, mayWait);
+        } else if (run.compensationStarted()) {
+            locks.leaveQueues(run.id, mayWait);
+        }
         sql.batch("""
                 UPDATE saga_steps SET status = ?, attempts = ?, started_at = ?, ended_at = ?,
                        response = CAST(? AS jsonb), last_error = ?, compensation_status = ?,
-                       compensation_attempts = ?, compensation_last_error = ?
+                       compensation_attempts = ?, compensation_last_error = ?, may_have_taken_effect = ?
                 WHERE saga_id = ? AND idx = ?""", run.steps.stream().filter(StepRun::isDirty).map(s -> new Object[] {
                 s.status, s.attempts, s.startedAt, s.endedAt, s.response == null ? null : json.write(s.response),
-                s.lastError, s.compensationStatus, s.compensationAttempts, s.compensationLastError, run.id, s.index})
+                s.lastError, s.compensationStatus, s.compensationAttempts, s.compensationLastError,
+                s.mayHaveTakenEffect, run.id, s.index})
                 .toList());
         boolean ended = run.status.isTerminal();
-        boolean letGo = ended || run.retryAfter != null;
-        Long retryMs = run.retryAfter == null ? null : run.retryAfter.toMillis();
+        boolean waiting = run.status == SagaStatus.WAITING;
+        boolean letGo = ended || waiting || run.retryAfter != null;
+        // A saga waiting for a lock with no deadline runs again only when a release wakes it.
+        Long retryMs = run.retryAfter != null ? Long.valueOf(run.retryAfter.toMillis()) : waiting ? Long.valueOf(-1) : null;
         int updated = sql.update("""
                 UPDATE sagas SET status = ?, reason = ?, current_step = ?, version = version + 1, updated_at = now(),
                        progress_at = CASE WHEN ? THEN now() ELSE progress_at END,
                        next_run_at = CASE WHEN ?::bigint IS NULL THEN next_run_at
+                                          WHEN ?::bigint < 0 THEN 'infinity'
                                           ELSE now() + ?::bigint * interval '1 millisecond' END,
                        lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
                        lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END,
                        ended_at = CASE WHEN ? THEN now() END,
                        abort_reason = CASE WHEN ? THEN NULL ELSE abort_reason END
                 WHERE id = ? AND version = ? AND lease_owner = ?""",
-                run.status, run.reason, run.currentStep, run.progressed, retryMs, retryMs, letGo, letGo, ended,
+                run.status, run.reason, run.currentStep, run.progressed, retryMs, retryMs, retryMs, letGo, letGo, ended,
                 run.abortApplied, run.id, run.version, node);
         if (updated != 1) {
             throw new LostSagaException(run.id, "the guarded update matched no row");

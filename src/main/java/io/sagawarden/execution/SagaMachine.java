@@ -7,7 +7,10 @@ import io.sagawarden.saga.SagaStatus;
 import io.sagawarden.saga.StepStatus;
 import java.time.Duration;
 import java.time.Instant;
+import io.sagawarden.lock.LockGate;
+import io.sagawarden.lock.LockRequest;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.DoubleSupplier;
@@ -29,10 +32,24 @@ public final class SagaMachine {
         this.random = random;
     }
 
-    /** Moves the saga on as far as it can go without a participant; returns the call to make next, if any. */
-    public Optional<PlannedCall> advance(SagaRun run, Instant now) {
+    /**
+     * Moves the saga on as far as it can go without a participant; returns the call to make next, if any.
+     * Before a step's action runs, {@code locks} must grant all of the step's locks, or the saga waits.
+     */
+    public Optional<PlannedCall> advance(SagaRun run, Instant now, LockGate locks) {
         while (true) {
             switch (run.status) {
+                case WAITING -> {
+                    if (run.abortRequested != null) {
+                        startCompensation(run, run.abortRequested, now);
+                        consumeAbort(run);
+                    } else if (lockDeadline(run) != null && !now.isBefore(lockDeadline(run))) {
+                        startCompensation(run, SagaReason.LOCK_TIMEOUT, now);
+                    } else {
+                        // Woken, or its saga timeout is due: ask for the locks again (it keeps its queue places).
+                        run.status = SagaStatus.RUNNING;
+                    }
+                }
                 case RUNNING -> {
                     if (run.abortRequested != null) {
                         startCompensation(run, run.abortRequested, now);
@@ -43,7 +60,9 @@ public final class SagaMachine {
                         finish(run, SagaStatus.COMPLETED, now);
                         return Optional.empty();
                     } else {
-                        return Optional.of(beginAction(run, run.steps.get(run.currentStep), now));
+                        StepRun step = run.steps.get(run.currentStep);
+                        return holdsLocks(run, step, now, locks)
+                                ? Optional.of(beginAction(run, step, now)) : Optional.empty();
                     }
                 }
                 case COMPENSATING -> {
@@ -65,19 +84,22 @@ public final class SagaMachine {
     }
 
     /** Records what the participant answered, then moves on; returns the call to make next, if any. */
-    public Optional<PlannedCall> afterCall(SagaRun run, PlannedCall call, CallResult result, Instant now) {
+    public Optional<PlannedCall> afterCall(SagaRun run, PlannedCall call, CallResult result, Instant now,
+                                           LockGate locks) {
         StepRun step = run.steps.get(call.stepIndex());
         run.event(call.kind() == CallKind.ACTION ? "ACTION_CALLED" : "COMPENSATION_CALLED", step.name(),
                 callDetail(call, result));
         boolean waiting = call.kind() == CallKind.ACTION
                 ? recordAction(run, step, result, now)
                 : recordCompensation(run, step, result, now);
-        return waiting ? Optional.empty() : advance(run, now);
+        return waiting ? Optional.empty() : advance(run, now, locks);
     }
 
     /** True when the saga now waits for a retry. */
     private boolean recordAction(SagaRun run, StepRun step, CallResult result, Instant now) {
         step.dirty = true;
+        // Sticky: once any attempt may have reached the participant, the step is compensated if it fails.
+        step.mayHaveTakenEffect |= result.mayHaveTakenEffect();
         switch (result.outcome()) {
             case SUCCEEDED -> {
                 step.status = StepStatus.SUCCEEDED;
@@ -143,6 +165,57 @@ public final class SagaMachine {
         return false;
     }
 
+    /**
+     * Asks for all of the step's locks at once. Granted, the saga goes on; otherwise it waits, WAITING, until a
+     * release wakes it, its lock timeout passes or its saga timeout does.
+     */
+    private boolean holdsLocks(SagaRun run, StepRun step, Instant now, LockGate locks) {
+        List<SagaRequest.Lock> declared = step.definition.locks();
+        if (declared == null || declared.isEmpty()) {
+            return true;
+        }
+        LockGate.Outcome outcome = locks.acquire(run.id,
+                declared.stream().map(l -> new LockRequest(l.resource(), l.mode())).toList());
+        if (outcome instanceof LockGate.Granted granted) {
+            run.fencingTokens.putAll(granted.fencingTokens());
+            if (!granted.fencingTokens().isEmpty()) {
+                Map<String, Object> detail = new LinkedHashMap<>();
+                detail.put("fencingTokens", granted.fencingTokens());
+                if (run.waitingSince != null) {
+                    detail.put("waitedMs", Duration.between(run.waitingSince, now).toMillis());
+                }
+                run.event("LOCKS_GRANTED", step.name(), detail);
+            }
+            run.waitingSince = null;
+            return true;
+        }
+        boolean newly = ((LockGate.Queued) outcome).newly();
+        run.status = SagaStatus.WAITING;
+        if (newly) {
+            run.waitingSince = now;
+            run.progressed = true;
+            run.event("WAITING_FOR_LOCK", step.name(), Map.of("locks", declared.stream()
+                    .map(l -> l.resource() + " " + l.mode()).toList()));
+        }
+        run.retryAfter = earliest(now, lockDeadline(run), run.deadline());
+        return false;
+    }
+
+    private static Instant lockDeadline(SagaRun run) {
+        Duration lockTimeout = run.definition.lockTimeout();
+        return lockTimeout == null || run.waitingSince == null ? null : run.waitingSince.plus(lockTimeout);
+    }
+
+    /** How long until the first of the deadlines, or null when there is none. */
+    private static Duration earliest(Instant now, Instant a, Instant b) {
+        Instant first = a == null ? b : b == null ? a : a.isBefore(b) ? a : b;
+        if (first == null) {
+            return null;
+        }
+        Duration left = Duration.between(now, first);
+        return left.isNegative() ? Duration.ZERO : left;
+    }
+
     private PlannedCall beginAction(SagaRun run, StepRun step, Instant now) {
         step.dirty = true;
         step.status = StepStatus.RUNNING;
@@ -162,15 +235,17 @@ public final class SagaMachine {
         return new PlannedCall(step.index, CallKind.COMPENSATION, step.compensationAttempts);
     }
 
+    /** The step failed for good; an abort asked for meanwhile stays the reason the saga compensates. */
     private void failStep(SagaRun run, StepRun step, CallResult result, Instant now, String error) {
         step.status = StepStatus.FAILED;
         step.endedAt = now;
         step.lastError = error;
-        step.compensationStatus = result.mayHaveTakenEffect() && step.definition.compensation() != null
+        step.compensationStatus = step.mayHaveTakenEffect && step.definition.compensation() != null
                 ? CompensationStatus.NOT_STARTED : CompensationStatus.NOT_NEEDED;
         run.event("STEP_FAILED", step.name(), Map.of("attempt", step.attempts, "error", error,
-                "mayHaveTakenEffect", result.mayHaveTakenEffect()));
-        startCompensation(run, SagaReason.STEP_FAILED, now);
+                "mayHaveTakenEffect", step.mayHaveTakenEffect));
+        startCompensation(run, run.abortRequested != null ? run.abortRequested : SagaReason.STEP_FAILED, now);
+        consumeAbort(run);
     }
 
     /**
@@ -181,6 +256,7 @@ public final class SagaMachine {
         for (StepRun step : run.steps) {
             if (step.status == StepStatus.RUNNING) {
                 step.dirty = true;
+                step.mayHaveTakenEffect = true;
                 step.status = StepStatus.FAILED;
                 step.endedAt = now;
                 step.lastError = "interrupted (" + reason + ") before its outcome was known";
@@ -193,6 +269,9 @@ public final class SagaMachine {
             }
         }
         run.status = SagaStatus.COMPENSATING;
+        run.compensationStarted = true;
+        run.retryAfter = null;
+        run.waitingSince = null;
         run.reason = reason;
         run.currentStep = Math.min(run.currentStep, run.steps.size() - 1);
         run.progressed = true;

@@ -39,12 +39,10 @@ public class SagaOperations {
             return;
         }
         State state = state(id);
-        if (state.abortReason() != null) {
-            return;
+        if (state.status().isTerminal()) {
+            throw new ProblemException.Conflict("saga " + id + " has already ended " + state.status());
         }
-        throw new ProblemException.Conflict(state.status().isTerminal()
-                ? "saga " + id + " has already ended " + state.status()
-                : "saga " + id + " is already compensating (" + state.reason() + ")");
+        // Already asked to abort, or already compensating: what the abort asks for is under way.
     }
 
     /**

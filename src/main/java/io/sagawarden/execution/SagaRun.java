@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.UUID;
 
 /**
@@ -33,12 +34,17 @@ public final class SagaRun {
     SagaReason reason;
     int currentStep;
     SagaReason abortRequested;
+    /** The fencing token of each lock the saga holds, by resource. */
+    final Map<String, Long> fencingTokens = new TreeMap<>();
+    /** Since when the saga waits for the locks of its current step, if it does. */
+    Instant waitingSince;
 
     // the outcome of the transition being built
     final List<Event> events = new ArrayList<>();
     Duration retryAfter;
     boolean progressed;
     boolean abortApplied;
+    boolean compensationStarted;
 
     public SagaRun(UUID id, String type, int priority, SagaRequest definition, JsonNode payload, Instant startedAt,
                    List<StepRun> steps, long version, SagaStatus status, SagaReason reason, int currentStep) {
@@ -128,10 +134,39 @@ public final class SagaRun {
         retryAfter = null;
         progressed = false;
         abortApplied = false;
+        compensationStarted = false;
         steps.forEach(s -> s.dirty = false);
     }
 
     public void requestAbort(SagaReason reason) {
         this.abortRequested = reason;
+    }
+
+    public void waitingSince(Instant since) {
+        this.waitingSince = since;
+    }
+
+    public Map<String, Long> fencingTokens() {
+        return fencingTokens;
+    }
+
+    /** True when this transition turned the saga to compensation, so it must leave any lock queue. */
+    public boolean compensationStarted() {
+        return compensationStarted;
+    }
+
+    /**
+     * The Saga-Fencing-Tokens header: {@code resource=token} pairs, sorted; {@code %}, {@code ,} and {@code =}
+     * in a resource are percent-encoded so the list always parses.
+     */
+    public String fencingTokensHeader() {
+        StringBuilder out = new StringBuilder();
+        fencingTokens.forEach((resource, token) -> {
+            if (!out.isEmpty()) {
+                out.append(',');
+            }
+            out.append(resource.replace("%", "%25").replace(",", "%2C").replace("=", "%3D")).append('=').append(token);
+        });
+        return out.toString();
     }
 }

@@ -1,5 +1,6 @@
 package io.sagawarden.execution;
 
+import io.sagawarden.metrics.LockMetrics;
 import io.sagawarden.metrics.SagaMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
@@ -25,13 +26,15 @@ public class SagaRunner {
     private final ExecutionStore store;
     private final ParticipantClient client;
     private final SagaMetrics metrics;
+    private final LockMetrics lockMetrics;
     private final NodeIdentity node;
     private final Clock clock;
     private final SagaMachine machine;
     private final Duration lease;
 
-    public SagaRunner(ExecutionStore store, ParticipantClient client, SagaMetrics metrics, NodeIdentity node,
-                      Clock clock, ExecutionConfig config) {
+    public SagaRunner(ExecutionStore store, ParticipantClient client, SagaMetrics metrics, LockMetrics lockMetrics,
+                      NodeIdentity node, Clock clock, ExecutionConfig config) {
+        this.lockMetrics = lockMetrics;
         this.store = store;
         this.client = client;
         this.metrics = metrics;
@@ -48,9 +51,12 @@ public class SagaRunner {
 
     /** Claims up to {@code limit} due sagas and makes their first moves; run each with {@link #run}. */
     public List<ExecutionStore.Started> claim(int limit, Consumer<Duration> retryAt) {
-        List<ExecutionStore.Started> started = store.claim(node.id(), lease, limit, r -> machine.advance(r, clock.instant()));
+        List<ExecutionStore.Started> started = store.claim(node.id(), lease, limit,
+                (r, locks) -> machine.advance(r, clock.instant(), locks));
         for (ExecutionStore.Started s : started) {
-            committed(s.run(), retryAt);
+            if (!s.deferred()) {
+                committed(s.run(), retryAt);
+            }
         }
         return started;
     }
@@ -60,28 +66,33 @@ public class SagaRunner {
      * looked at again, if it now waits for a retry.
      */
     public void run(ExecutionStore.Started started, Consumer<Duration> retryAt) {
+        MDC.put("sagaId", started.id().toString());
         SagaRun run = started.run();
-        MDC.put("sagaId", run.id().toString());
         try {
             Optional<PlannedCall> next = started.next();
+            if (started.deferred()) {
+                run = store.load(started.id());
+                next = store.transition(run, node.id(), (r, locks) -> machine.advance(r, clock.instant(), locks));
+                committed(run, retryAt);
+            }
             while (next.isPresent()) {
                 PlannedCall call = next.get();
-                CallResult result = client.call(run, call, "");
+                CallResult result = client.call(run, call, run.fencingTokensHeader());
                 String step = run.steps().get(call.stepIndex()).name();
                 metrics.participantCall(call.kind() == CallKind.ACTION ? step : step + ":compensation",
                         result.metricStatus(), result.duration());
-                next = store.transition(run, node.id(), r -> machine.afterCall(r, call, result, clock.instant()));
+                next = store.transition(run, node.id(), (r, locks) -> machine.afterCall(r, call, result, clock.instant(), locks));
                 committed(run, retryAt);
             }
         } catch (LostSagaException e) {
             LOG.debugf("%s", e.getMessage());
         } catch (RuntimeException e) {
-            LOG.errorf(e, "Running saga %s failed; it will be picked up again", run.id());
+            LOG.errorf(e, "Running saga %s failed; it will be picked up again", started.id());
             try {
-                store.release(run.id(), node.id(), AFTER_INTERNAL_FAILURE);
+                store.release(started.id(), node.id(), AFTER_INTERNAL_FAILURE);
                 retryAt.accept(AFTER_INTERNAL_FAILURE);
             } catch (RuntimeException releaseFailure) {
-                LOG.warnf("Could not give saga %s back (%s); its lease will expire", run.id(), releaseFailure.getMessage());
+                LOG.warnf("Could not give saga %s back (%s); its lease will expire", started.id(), releaseFailure.getMessage());
             }
         } finally {
             MDC.remove("sagaId");
@@ -110,6 +121,16 @@ public class SagaRunner {
                             run.reason() == null ? "" : " (" + run.reason() + ")");
                 }
                 case "STEP_COMPENSATED" -> metrics.compensated(run.type(), event.step(), run.reason().name());
+                case "LOCKS_GRANTED" -> {
+                    if (event.detail().get("waitedMs") instanceof Number ms) {
+                        lockMetrics.waited(Duration.ofMillis(ms.longValue()));
+                    }
+                }
+                case "COMPENSATING" -> {
+                    if ("LOCK_TIMEOUT".equals(event.detail().get("reason"))) {
+                        lockMetrics.timedOut();
+                    }
+                }
                 default -> {
                 }
             }

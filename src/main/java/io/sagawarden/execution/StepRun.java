@@ -20,11 +20,13 @@ public final class StepRun {
     CompensationStatus compensationStatus;
     int compensationAttempts;
     String compensationLastError;
+    /** Some attempt may have reached the participant and taken effect (a timeout, a 5xx, a crash mid-call). */
+    boolean mayHaveTakenEffect;
     boolean dirty;
 
     public StepRun(int index, SagaRequest.Step definition, StepStatus status, int attempts, Instant startedAt,
                    Instant endedAt, JsonNode response, String lastError, CompensationStatus compensationStatus,
-                   int compensationAttempts, String compensationLastError) {
+                   int compensationAttempts, String compensationLastError, boolean mayHaveTakenEffect) {
         this.index = index;
         this.definition = definition;
         this.status = status;
@@ -36,6 +38,7 @@ public final class StepRun {
         this.compensationStatus = compensationStatus;
         this.compensationAttempts = compensationAttempts;
         this.compensationLastError = compensationLastError;
+        this.mayHaveTakenEffect = mayHaveTakenEffect;
     }
 
     public int index() {

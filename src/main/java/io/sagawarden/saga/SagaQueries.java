@@ -2,6 +2,7 @@ package io.sagawarden.saga;
 
 import io.quarkus.panache.common.Sort;
 import io.sagawarden.lock.LockMode;
+import io.sagawarden.lock.LockQueue;
 import io.sagawarden.problem.FieldError;
 import io.sagawarden.problem.ProblemException;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -123,29 +124,45 @@ public class SagaQueries {
                 Rows.instant(r[2]), Rows.longValue(r[3]))).toList();
     }
 
-    /** The saga's queued request and who blocks it: conflicting holders and conflicting earlier waiters. */
+    /** The saga's queued request and who blocks it: conflicting holders and conflicting requests ahead. */
     private SagaView.WaitingFor waitingFor(UUID sagaId) {
         @SuppressWarnings("unchecked")
         List<Object[]> waits = em.createNativeQuery("""
-                SELECT resource, mode, queued_at, seq FROM lock_waits WHERE saga_id = :saga
-                ORDER BY seq LIMIT 1""").setParameter("saga", sagaId).getResultList();
-        if (waits.isEmpty()) {
-            return null;
+                SELECT resource, mode, queued_at FROM lock_waits WHERE saga_id = :saga ORDER BY seq""")
+                .setParameter("saga", sagaId).getResultList();
+        SagaView.WaitingFor first = null;
+        for (Object[] wait : waits) {
+            String resource = Rows.string(wait[0]);
+            LockMode mode = LockMode.valueOf(Rows.string(wait[1]));
+            List<UUID> blockedBy = queue(resource).blockers(sagaId, mode).stream()
+                    .map(LockQueue.Blocker::saga).distinct().toList();
+            SagaView.WaitingFor view = new SagaView.WaitingFor(resource, mode, Rows.instant(wait[2]), blockedBy);
+            if (!blockedBy.isEmpty()) {
+                return view;
+            }
+            first = first == null ? view : first;
         }
-        Object[] wait = waits.getFirst();
-        String resource = Rows.string(wait[0]);
-        LockMode mode = LockMode.valueOf(Rows.string(wait[1]));
+        return first;
+    }
+
+    private LockQueue queue(String resource) {
         @SuppressWarnings("unchecked")
-        List<Object[]> others = em.createNativeQuery("""
-                SELECT saga_id, mode FROM resource_locks WHERE resource = :resource AND saga_id <> :saga
+        List<Object[]> rows = em.createNativeQuery("""
+                SELECT 0, saga_id, mode, false, true FROM resource_locks WHERE resource = :resource
                 UNION ALL
-                SELECT saga_id, mode FROM lock_waits WHERE resource = :resource AND seq < :seq""")
-                .setParameter("resource", resource).setParameter("saga", sagaId)
-                .setParameter("seq", Rows.longValue(wait[3])).getResultList();
-        List<UUID> blockedBy = others.stream()
-                .filter(o -> !mode.isCompatibleWith(LockMode.valueOf(Rows.string(o[1]))))
-                .map(o -> Rows.uuid(o[0])).distinct().toList();
-        return new SagaView.WaitingFor(resource, mode, Rows.instant(wait[2]), blockedBy);
+                SELECT seq, saga_id, mode, upgrade, false FROM lock_waits WHERE resource = :resource""")
+                .setParameter("resource", resource).getResultList();
+        List<LockQueue.Holder> holders = new ArrayList<>();
+        List<LockQueue.Waiter> waiters = new ArrayList<>();
+        for (Object[] r : rows) {
+            LockMode mode = LockMode.valueOf(Rows.string(r[2]));
+            if ((Boolean) r[4]) {
+                holders.add(new LockQueue.Holder(Rows.uuid(r[1]), mode));
+            } else {
+                waiters.add(new LockQueue.Waiter(Rows.longValue(r[0]), Rows.uuid(r[1]), mode, (Boolean) r[3]));
+            }
+        }
+        return new LockQueue(holders, waiters);
     }
 
     /** Keyset position of the last item of a page, opaque to clients. */

@@ -1,0 +1,218 @@
+package io.sagawarden.lock;
+
+import io.sagawarden.db.Sql;
+import io.sagawarden.db.WorkSignal;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.UUID;
+
+/**
+ * The semantic lock manager, at the database edge. Every operation first takes PostgreSQL advisory locks on
+ * the resources it touches, in one sorted order and once per transaction, so lock-manager transactions
+ * serialize per resource and can never deadlock in PostgreSQL; it never waits on a saga row (wake-ups skip
+ * locked rows). The decisions themselves are {@link LockQueue}'s.
+ *
+ * <p>A move that may not wait (the claim transaction, which moves many sagas at once) uses try-locks and
+ * gets {@link LockGate.Busy} instead of waiting; the saga then makes that move in a transaction of its own.
+ */
+@ApplicationScoped
+public class LockManager {
+
+    /** The advisory-lock namespace of semantic locks, so they never meet another user's advisory keys. */
+    private static final int ADVISORY_NAMESPACE = 0x53574C4B;
+
+    private final Sql sql;
+    private final WorkSignal signal;
+
+    public LockManager(Sql sql, WorkSignal signal) {
+        this.sql = sql;
+        this.signal = signal;
+    }
+
+    /** Acquisition for the state machine; {@code mayWait} false inside a transaction that must not wait. */
+    public LockGate gate(boolean mayWait) {
+        return (saga, locks) -> acquire(saga, locks, mayWait);
+    }
+
+    /** All of the locks at once, or the saga queues for all of those it does not hold yet. */
+    public LockGate.Outcome acquire(UUID saga, List<LockRequest> locks, boolean mayWait) {
+        Map<String, LockMode> wanted = strongestPerResource(locks);
+        serialize(wanted.keySet(), mayWait);
+        Map<String, LockQueue> queues = queues(wanted.keySet());
+        boolean queuedBefore = queues.values().stream()
+                .anyMatch(q -> q.waiters().stream().anyMatch(w -> w.saga().equals(saga)));
+        boolean allGrantable = wanted.entrySet().stream()
+                .allMatch(e -> queues.get(e.getKey()).grantable(saga, e.getValue()));
+        if (allGrantable) {
+            Map<String, LockMode> toGrant = new TreeMap<>();
+            wanted.forEach((resource, mode) -> {
+                if (!queues.get(resource).covers(saga, mode)) {
+                    toGrant.put(resource, mode);
+                }
+            });
+            Map<String, Long> tokens = grant(saga, toGrant);
+            if (queuedBefore) {
+                sql.update("DELETE FROM lock_waits WHERE saga_id = ?", saga);
+            }
+            return new LockGate.Granted(tokens);
+        }
+        List<String> resources = new ArrayList<>();
+        List<String> modes = new ArrayList<>();
+        List<String> upgrades = new ArrayList<>();
+        wanted.forEach((resource, mode) -> {
+            LockQueue queue = queues.get(resource);
+            if (!queue.covers(saga, mode)) {
+                resources.add(resource);
+                modes.add(mode.name());
+                upgrades.add(Boolean.toString(queue.heldBy(saga).isPresent()));
+            }
+        });
+        sql.update("""
+                INSERT INTO lock_waits (resource, saga_id, mode, upgrade, queued_at)
+                SELECT r, ?, m, u, now()
+                FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS boolean[])) AS q(r, m, u)
+                ON CONFLICT (resource, saga_id) DO UPDATE SET mode = EXCLUDED.mode, upgrade = EXCLUDED.upgrade""",
+                saga, resources.toArray(String[]::new), modes.toArray(String[]::new), upgrades.toArray(String[]::new));
+        return new LockGate.Queued(!queuedBefore);
+    }
+
+    /** The saga ended: its locks and waits go, and the waiters that can now have a resource are woken. */
+    public void releaseAll(UUID saga, boolean mayWait) {
+        Set<String> resources = new TreeSet<>(sql.query("""
+                SELECT resource FROM resource_locks WHERE saga_id = ?
+                UNION SELECT resource FROM lock_waits WHERE saga_id = ?""", rs -> rs.getString(1), saga, saga));
+        if (resources.isEmpty()) {
+            return;
+        }
+        serialize(resources, mayWait);
+        sql.update("DELETE FROM resource_locks WHERE saga_id = ?", saga);
+        sql.update("DELETE FROM lock_waits WHERE saga_id = ?", saga);
+        wakeWaiters(resources);
+    }
+
+    /** The saga stops waiting (it compensates now); whoever queued behind it may go ahead. */
+    public void leaveQueues(UUID saga, boolean mayWait) {
+        Set<String> resources = new TreeSet<>(sql.query("SELECT resource FROM lock_waits WHERE saga_id = ?",
+                rs -> rs.getString(1), saga));
+        if (resources.isEmpty()) {
+            return;
+        }
+        serialize(resources, mayWait);
+        sql.update("DELETE FROM lock_waits WHERE saga_id = ?", saga);
+        wakeWaiters(resources);
+    }
+
+    /** The fencing tokens of the locks a saga holds, by resource. */
+    public Map<String, Long> fencingTokens(UUID saga) {
+        Map<String, Long> tokens = new TreeMap<>();
+        sql.query("SELECT resource, fencing_token FROM resource_locks WHERE saga_id = ?",
+                rs -> tokens.put(rs.getString(1), rs.getLong(2)), saga);
+        return tokens;
+    }
+
+    /** When the saga started waiting for the locks it waits for now, if it does. */
+    public Instant waitingSince(UUID saga) {
+        return sql.queryOne("SELECT min(queued_at) FROM lock_waits WHERE saga_id = ?",
+                rs -> Sql.instant(rs, "min"), saga).orElse(null);
+    }
+
+    private Map<String, Long> grant(UUID saga, Map<String, LockMode> toGrant) {
+        Map<String, Long> tokens = new TreeMap<>();
+        if (toGrant.isEmpty()) {
+            return tokens;
+        }
+        sql.query("""
+                INSERT INTO resource_locks (resource, saga_id, mode, granted_at, fencing_token)
+                SELECT r, ?, m, now(), nextval('fencing_tokens')
+                FROM unnest(CAST(? AS text[]), CAST(? AS text[])) AS g(r, m)
+                ON CONFLICT (resource, saga_id) DO UPDATE SET mode = EXCLUDED.mode, granted_at = EXCLUDED.granted_at,
+                       fencing_token = EXCLUDED.fencing_token
+                RETURNING resource, fencing_token""", rs -> tokens.put(rs.getString(1), rs.getLong(2)),
+                saga, toGrant.keySet().toArray(String[]::new),
+                toGrant.values().stream().map(LockMode::name).toArray(String[]::new));
+        return tokens;
+    }
+
+    private void wakeWaiters(Collection<String> resources) {
+        Set<UUID> wake = new LinkedHashSet<>();
+        queues(resources).values().forEach(q -> q.grantableWaiters().forEach(w -> wake.add(w.saga())));
+        if (wake.isEmpty()) {
+            return;
+        }
+        int woken = sql.update("""
+                UPDATE sagas SET next_run_at = now(), updated_at = now()
+                WHERE id IN (SELECT id FROM sagas WHERE id = ANY (CAST(? AS uuid[])) AND status = 'WAITING'
+                             FOR UPDATE SKIP LOCKED)""", (Object) wake.stream().map(UUID::toString).toArray(String[]::new));
+        if (woken > 0) {
+            signal.announce();
+        }
+    }
+
+    /** Holders and queues of the resources, read under their advisory locks. */
+    Map<String, LockQueue> queues(Collection<String> resources) {
+        Map<String, List<LockQueue.Holder>> holders = new HashMap<>();
+        Map<String, List<LockQueue.Waiter>> waiters = new HashMap<>();
+        for (String r : resources) {
+            holders.put(r, new ArrayList<>());
+            waiters.put(r, new ArrayList<>());
+        }
+        String[] keys = resources.toArray(String[]::new);
+        sql.query("""
+                SELECT 0 AS seq, resource, saga_id, mode, false AS upgrade, true AS held
+                FROM resource_locks WHERE resource = ANY (CAST(? AS text[]))
+                UNION ALL
+                SELECT seq, resource, saga_id, mode, upgrade, false
+                FROM lock_waits WHERE resource = ANY (CAST(? AS text[]))""", rs -> {
+            String resource = rs.getString("resource");
+            UUID saga = rs.getObject("saga_id", UUID.class);
+            LockMode mode = LockMode.valueOf(rs.getString("mode"));
+            return rs.getBoolean("held")
+                    ? holders.get(resource).add(new LockQueue.Holder(saga, mode))
+                    : waiters.get(resource).add(new LockQueue.Waiter(rs.getLong("seq"), saga, mode, rs.getBoolean("upgrade")));
+        }, keys, keys);
+        Map<String, LockQueue> queues = new HashMap<>();
+        for (String r : resources) {
+            queues.put(r, new LockQueue(holders.get(r), waiters.get(r)));
+        }
+        return queues;
+    }
+
+    /**
+     * Takes the advisory locks of the resources in one ascending order of their keys. Without {@code mayWait}
+     * it only tries, and a lock held by another transaction is {@link LockGate.Busy}.
+     */
+    private void serialize(Collection<String> resources, boolean mayWait) {
+        if (resources.isEmpty()) {
+            return;
+        }
+        String keys = resources.stream().map(String::hashCode).distinct().sorted()
+                .map(String::valueOf).reduce((a, b) -> a + "," + b).map(k -> "{" + k + "}").orElseThrow();
+        if (mayWait) {
+            sql.query("SELECT count(pg_advisory_xact_lock(?, k)) FROM unnest(CAST(? AS int[])) AS k",
+                    rs -> true, ADVISORY_NAMESPACE, keys);
+        } else {
+            boolean all = sql.queryOne("SELECT bool_and(pg_try_advisory_xact_lock(?, k)) FROM unnest(CAST(? AS int[])) AS k",
+                    rs -> rs.getBoolean(1), ADVISORY_NAMESPACE, keys).orElse(false);
+            if (!all) {
+                throw new LockGate.Busy();
+            }
+        }
+    }
+
+    private static Map<String, LockMode> strongestPerResource(List<LockRequest> locks) {
+        Map<String, LockMode> wanted = new TreeMap<>();
+        for (LockRequest lock : locks) {
+            wanted.merge(lock.resource(), lock.mode(), (a, b) -> a.covers(b) ? a : b);
+        }
+        return wanted;
+    }
+}

@@ -1,0 +1,98 @@
+package io.sagawarden.lock;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * One resource's holders and queue, and the rules that decide who may have it. A request is granted only if
+ * it is compatible with every other holder and with every request ahead of it, so nobody starves. Upgrades
+ * (a holder asking for a stronger mode) stand ahead of all new requests, among themselves first come first
+ * served. Plain Java: the lock manager, the saga view and the wait-for graph all ask this class.
+ */
+public final class LockQueue {
+
+    public record Holder(UUID saga, LockMode mode) {
+    }
+
+    public record Waiter(long seq, UUID saga, LockMode mode, boolean upgrade) {
+    }
+
+    /** Why a queued request waits: HARD for a conflicting holder, SOFT for a conflicting request ahead of it. */
+    public enum Kind { HARD, SOFT }
+
+    public record Blocker(UUID saga, LockMode mode, Kind kind) {
+    }
+
+    /** Upgrades first, then everyone else, each in arrival order. */
+    static final Comparator<Waiter> QUEUE_ORDER =
+            Comparator.comparing((Waiter w) -> !w.upgrade()).thenComparingLong(Waiter::seq);
+
+    private final List<Holder> holders;
+    private final List<Waiter> waiters;
+
+    public LockQueue(Collection<Holder> holders, Collection<Waiter> waiters) {
+        this.holders = List.copyOf(holders);
+        this.waiters = waiters.stream().sorted(QUEUE_ORDER).toList();
+    }
+
+    public Optional<LockMode> heldBy(UUID saga) {
+        return holders.stream().filter(h -> h.saga().equals(saga)).map(Holder::mode).findFirst();
+    }
+
+    /** True when {@code saga} already holds a mode that grants everything {@code mode} would. */
+    public boolean covers(UUID saga, LockMode mode) {
+        return heldBy(saga).map(m -> m.covers(mode)).orElse(false);
+    }
+
+    /** True when {@code saga} may have {@code mode} on this resource now. */
+    public boolean grantable(UUID saga, LockMode mode) {
+        return covers(saga, mode) || blockers(saga, mode).isEmpty();
+    }
+
+    /** Who stands in the way of {@code saga} getting {@code mode}: conflicting holders, then requests ahead. */
+    public List<Blocker> blockers(UUID saga, LockMode mode) {
+        List<Blocker> blockers = new ArrayList<>();
+        if (covers(saga, mode)) {
+            return blockers;
+        }
+        for (Holder h : holders) {
+            if (!h.saga().equals(saga) && !mode.isCompatibleWith(h.mode())) {
+                blockers.add(new Blocker(h.saga(), h.mode(), Kind.HARD));
+            }
+        }
+        for (Waiter w : ahead(saga, heldBy(saga).isPresent())) {
+            if (!mode.isCompatibleWith(w.mode())) {
+                blockers.add(new Blocker(w.saga(), w.mode(), Kind.SOFT));
+            }
+        }
+        return blockers;
+    }
+
+    /** The queued sagas that could have their request on this resource granted now. */
+    public List<Waiter> grantableWaiters() {
+        return waiters.stream().filter(w -> grantable(w.saga(), w.mode())).toList();
+    }
+
+    public List<Holder> holders() {
+        return holders;
+    }
+
+    /** The queue in the order requests will be served. */
+    public List<Waiter> waiters() {
+        return waiters;
+    }
+
+    /** Requests served before {@code saga}'s: those ahead of it if queued; if not, all (only upgrades, for an upgrade). */
+    private List<Waiter> ahead(UUID saga, boolean upgrade) {
+        for (int i = 0; i < waiters.size(); i++) {
+            if (waiters.get(i).saga().equals(saga)) {
+                return waiters.subList(0, i);
+            }
+        }
+        return upgrade ? waiters.stream().filter(Waiter::upgrade).toList() : waiters;
+    }
+}
