@@ -10,6 +10,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 public class WorkSignal {
 
     public static final String CHANNEL = "saga_work";
+    /** Notified when a saga starts waiting for a lock: the deadlock detector's cue. */
+    public static final String WAITS_CHANNEL = "saga_waits";
 
     private final Sql sql;
 
@@ -20,6 +22,11 @@ public class WorkSignal {
     /** Every node, this one included, looks for due work. */
     public void announce() {
         sql.query("SELECT pg_notify('" + CHANNEL + "', '')", rs -> true);
+    }
+
+    /** A saga started waiting for a lock; part of the caller's transaction. */
+    public void waitsChanged() {
+        sql.query("SELECT pg_notify('" + WAITS_CHANNEL + "', '')", rs -> true);
     }
 
     /** Every node but {@code sender} looks for due work; the sender wakes itself directly. */

@@ -2,6 +2,7 @@ package io.sagawarden.execution;
 
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.sagawarden.db.Sql;
+import io.sagawarden.db.WorkSignal;
 import io.sagawarden.lock.LockGate;
 import io.sagawarden.lock.LockManager;
 import io.sagawarden.saga.CompensationStatus;
@@ -33,11 +34,13 @@ public class ExecutionStore {
     private final Sql sql;
     private final Json json;
     private final LockManager locks;
+    private final WorkSignal signal;
 
-    public ExecutionStore(Sql sql, Json json, LockManager locks) {
+    public ExecutionStore(Sql sql, Json json, LockManager locks, WorkSignal signal) {
         this.sql = sql;
         this.json = json;
         this.locks = locks;
+        this.signal = signal;
     }
 
     /** The first move of a saga, or one that follows a call; it may ask the lock manager for the step's locks. */
@@ -171,7 +174,7 @@ public class ExecutionStore {
 
     /** Saves a transition; lock-manager work comes first so a busy resource leaves nothing half written. */
     private void save(SagaRun run, String node, boolean mayWait) {
-        if (run.status.isTerminal()) {
+        if (run.status.isTerminal() || run.restarted()) {
             locks.releaseAll(run.id, mayWait);
         } else if (run.compensationStarted()) {
             locks.leaveQueues(run.id, mayWait);
@@ -199,14 +202,18 @@ public class ExecutionStore {
                        lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
                        lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END,
                        ended_at = CASE WHEN ? THEN now() END,
-                       abort_reason = CASE WHEN ? THEN NULL ELSE abort_reason END
+                       abort_reason = CASE WHEN ? THEN NULL ELSE abort_reason END,
+                       restart_count = restart_count + CASE WHEN ? THEN 1 ELSE 0 END
                 WHERE id = ? AND version = ? AND lease_owner = ?""",
                 run.status, run.reason, run.currentStep, run.progressed, retryMs, retryMs, retryMs, letGo, letGo, ended,
-                run.abortApplied, run.id, run.version, node);
+                run.abortApplied, run.restarted(), run.id, run.version, node);
         if (updated != 1) {
             throw new LostSagaException(run.id, "the guarded update matched no row");
         }
         run.version++;
+        if (waiting && run.progressed) {
+            signal.waitsChanged();
+        }
         sql.batch("INSERT INTO saga_events (saga_id, at, kind, step, detail) VALUES (?, clock_timestamp(), ?, ?, CAST(? AS jsonb))",
                 run.events.stream().map(e -> new Object[] {run.id, e.kind(), e.step(), json.write(e.detail())}).toList());
     }

@@ -1,6 +1,7 @@
 package io.sagawarden.execution;
 
 import io.sagawarden.saga.CompensationStatus;
+import io.sagawarden.saga.OnDeadlock;
 import io.sagawarden.saga.SagaReason;
 import io.sagawarden.saga.SagaRequest;
 import io.sagawarden.saga.SagaStatus;
@@ -69,6 +70,11 @@ public final class SagaMachine {
                     // An abort asked for while compensating is moot: compensation is already under way.
                     consumeAbort(run);
                     Optional<StepRun> next = nextToCompensate(run);
+                    if (next.isEmpty() && run.reason == SagaReason.DEADLOCK_VICTIM
+                            && run.definition.onDeadlock() == OnDeadlock.RESTART) {
+                        restart(run);
+                        return Optional.empty();
+                    }
                     if (next.isEmpty()) {
                         finish(run, SagaStatus.COMPENSATED, now);
                         return Optional.empty();
@@ -276,6 +282,36 @@ public final class SagaMachine {
         run.currentStep = Math.min(run.currentStep, run.steps.size() - 1);
         run.progressed = true;
         run.event("COMPENSATING", null, Map.of("reason", reason.name()));
+    }
+
+    /**
+     * A deadlock victim that asked for it runs again from its first step once compensated. It keeps its
+     * priority and its start time, so it looks older, not newer, to the next victim choice and cannot starve.
+     * It lets go of the saga so its locks are released before it asks for any again.
+     */
+    private void restart(SagaRun run) {
+        for (StepRun step : run.steps) {
+            step.dirty = true;
+            step.status = StepStatus.PENDING;
+            step.attempts = 0;
+            step.startedAt = null;
+            step.endedAt = null;
+            step.response = null;
+            step.lastError = null;
+            step.mayHaveTakenEffect = false;
+            step.compensationStatus = step.definition.compensation() == null
+                    ? CompensationStatus.NOT_NEEDED : CompensationStatus.NOT_STARTED;
+            step.compensationAttempts = 0;
+            step.compensationLastError = null;
+        }
+        run.event("RESTARTED", null, Map.of("after", run.reason.name()));
+        run.status = SagaStatus.RUNNING;
+        run.reason = null;
+        run.currentStep = 0;
+        run.restarted = true;
+        run.progressed = true;
+        run.fencingTokens.clear();
+        run.retryAfter = Duration.ZERO;
     }
 
     private void finish(SagaRun run, SagaStatus status, Instant now) {

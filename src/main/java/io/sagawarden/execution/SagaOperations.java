@@ -1,6 +1,7 @@
 package io.sagawarden.execution;
 
 import io.sagawarden.db.Sql;
+import io.sagawarden.db.WorkSignal;
 import io.sagawarden.problem.ProblemException;
 import io.sagawarden.saga.SagaEvents;
 import io.sagawarden.saga.SagaReason;
@@ -19,9 +20,9 @@ public class SagaOperations {
 
     private final Sql sql;
     private final SagaEvents events;
-    private final WorkNotifications notifications;
+    private final WorkSignal notifications;
 
-    public SagaOperations(Sql sql, SagaEvents events, WorkNotifications notifications) {
+    public SagaOperations(Sql sql, SagaEvents events, WorkSignal notifications) {
         this.sql = sql;
         this.events = events;
         this.notifications = notifications;

@@ -45,6 +45,7 @@ public final class SagaRun {
     boolean progressed;
     boolean abortApplied;
     boolean compensationStarted;
+    boolean restarted;
 
     public SagaRun(UUID id, String type, int priority, SagaRequest definition, JsonNode payload, Instant startedAt,
                    List<StepRun> steps, long version, SagaStatus status, SagaReason reason, int currentStep) {
@@ -135,6 +136,7 @@ public final class SagaRun {
         progressed = false;
         abortApplied = false;
         compensationStarted = false;
+        restarted = false;
         steps.forEach(s -> s.dirty = false);
     }
 
@@ -148,6 +150,11 @@ public final class SagaRun {
 
     public Map<String, Long> fencingTokens() {
         return fencingTokens;
+    }
+
+    /** True when this transition restarted a compensated deadlock victim: its locks go, it runs again. */
+    public boolean restarted() {
+        return restarted;
     }
 
     /** True when this transition turned the saga to compensation, so it must leave any lock queue. */

@@ -157,8 +157,17 @@ public class LockManager {
         }
     }
 
-    /** Holders and queues of the resources, read under their advisory locks. */
-    Map<String, LockQueue> queues(Collection<String> resources) {
+    /**
+     * Serializes the caller's transaction with every lock-manager step on these resources until it ends;
+     * the one place outside the lock manager that needs this is a victim's abort, which must see the cycle
+     * hold still while it checks it.
+     */
+    public void holdStill(Collection<String> resources) {
+        serialize(new TreeSet<>(resources), true);
+    }
+
+    /** Holders and queues of the resources; stable while their advisory locks are held. */
+    public Map<String, LockQueue> queues(Collection<String> resources) {
         Map<String, List<LockQueue.Holder>> holders = new HashMap<>();
         Map<String, List<LockQueue.Waiter>> waiters = new HashMap<>();
         for (String r : resources) {

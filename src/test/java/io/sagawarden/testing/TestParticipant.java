@@ -140,6 +140,19 @@ public final class TestParticipant implements AutoCloseable {
         };
     }
 
+    /**
+     * Holds each call until {@code parties} calls have arrived at behaviours sharing this one (or 10 s pass),
+     * then answers them all: the way to make sagas hold their first locks at the same time.
+     */
+    public static Behaviour together(int parties, Behaviour then) {
+        CountDownLatch all = new CountDownLatch(parties);
+        return (n, call) -> {
+            all.countDown();
+            all.await(10, java.util.concurrent.TimeUnit.SECONDS);
+            return then.reply(n, call);
+        };
+    }
+
     /** Answers every path not given a behaviour of its own. */
     public TestParticipant otherwise(Behaviour behaviour) {
         this.fallback = behaviour;

@@ -1,0 +1,126 @@
+package io.sagawarden.deadlock;
+
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
+import io.sagawarden.cluster.Leadership;
+import io.sagawarden.db.PgListener;
+import io.sagawarden.db.WorkSignal;
+import io.sagawarden.metrics.DeadlockMetrics;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jboss.logging.Logger;
+
+/**
+ * Finds sagas that wait on each other in a cycle and aborts a victim of each. A round runs shortly after any
+ * saga starts waiting (debounced) and on a sweep every {@code saga.deadlock.interval}, on the leader only,
+ * one at a time, and is skipped when the wait tables have not changed since the last complete round.
+ */
+@ApplicationScoped
+public class DeadlockDetector {
+
+    private static final Logger LOG = Logger.getLogger(DeadlockDetector.class);
+
+    private final DeadlockStore store;
+    private final Leadership leadership;
+    private final DeadlockMetrics metrics;
+    private final DeadlockConfig config;
+    private final PgListener listener;
+    private final Clock clock;
+    private final ScheduledExecutorService rounds = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("deadlock-detector").daemon().factory());
+    private final AtomicBoolean roundPending = new AtomicBoolean();
+    private volatile String lastFingerprint;
+
+    public DeadlockDetector(DeadlockStore store, Leadership leadership, DeadlockMetrics metrics, DeadlockConfig config,
+                            PgListener listener, Clock clock) {
+        this.store = store;
+        this.leadership = leadership;
+        this.metrics = metrics;
+        this.config = config;
+        this.listener = listener;
+        this.clock = clock;
+    }
+
+    /** What one round found and did. */
+    public record Round(boolean skipped, int edges, int victims, int skippedVictims, Duration took) {
+    }
+
+    void start(@Observes StartupEvent event) {
+        listener.listen(WorkSignal.WAITS_CHANNEL, payload -> requestRound());
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        rounds.shutdownNow();
+    }
+
+    /** A saga started waiting: run a round soon, once for a whole burst of waits. */
+    public void requestRound() {
+        if (leadership.isLeader() && roundPending.compareAndSet(false, true)) {
+            rounds.schedule(() -> {
+                roundPending.set(false);
+                guarded();
+            }, config.debounce().toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    @Scheduled(every = "${saga.deadlock.interval:PT30S}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void sweep() {
+        if (leadership.isLeader()) {
+            rounds.submit(this::guarded);
+        }
+    }
+
+    private void guarded() {
+        try {
+            runOnce();
+        } catch (RuntimeException e) {
+            lastFingerprint = null;
+            LOG.errorf(e, "A deadlock detector round failed; the next one retries");
+        }
+    }
+
+    /** One round: load the graph, find the deadlocked groups, abort their victims. */
+    public Round runOnce() {
+        long started = System.nanoTime();
+        String fingerprint = store.fingerprint();
+        if (fingerprint.equals(lastFingerprint)) {
+            return new Round(true, -1, 0, 0, Duration.ofNanos(System.nanoTime() - started));
+        }
+        WaitForGraph graph = new WaitForGraph(store.edges());
+        Instant now = clock.instant();
+        Map<UUID, SagaNode> nodes = store.nodes(DeadlockFinder.sagasInDeadlockedGroups(graph));
+        List<DeadlockFinder.Resolution> resolutions = DeadlockFinder.resolve(graph, nodes, now);
+        int aborted = 0;
+        int skipped = 0;
+        for (DeadlockFinder.Resolution resolution : resolutions) {
+            Optional<UUID> deadlock = store.abortVictim(resolution, nodes, now);
+            if (deadlock.isPresent()) {
+                aborted++;
+                metrics.detected("abort_saga");
+                LOG.warnf("Deadlock %s: aborted saga %s (%s) of a %d-saga cycle", deadlock.get(),
+                        resolution.victim().id(), resolution.why(), resolution.cycle().size());
+            } else {
+                skipped++;
+                metrics.victimSkipped();
+                LOG.infof("Deadlock victim %s skipped: its cycle changed before the abort", resolution.victim().id());
+            }
+        }
+        // A skipped victim means the graph must be looked at again, even if the waits look the same.
+        lastFingerprint = skipped == 0 ? fingerprint : null;
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        metrics.round(took, graph.edgeCount());
+        return new Round(false, graph.edgeCount(), aborted, skipped, took);
+    }
+}
