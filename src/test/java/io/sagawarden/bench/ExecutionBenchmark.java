@@ -34,7 +34,7 @@ class ExecutionBenchmark {
         String database = PostgresTestDatabase.create();
         Db db = new Db(database);
         try (TestParticipant participant = TestParticipant.start();
-             AppProcess app = AppProcess.start("bench", database, Map.of("quarkus.log.level", "WARN"))) {
+             AppProcess app = AppProcess.start("bench", database, Map.of("quarkus.log.level", "WARN", "quarkus.datasource.jdbc.max-size", "32"))) {
             String saga = aSaga().type("BenchSaga")
                     .step("reserve", participant.url("/reserve")).withCompensation(participant.url("/release"))
                     .step("charge", participant.url("/charge")).withCompensation(participant.url("/refund"))

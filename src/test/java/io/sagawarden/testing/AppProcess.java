@@ -47,6 +47,10 @@ public final class AppProcess implements AutoCloseable {
                 "-Dquarkus.datasource.password=" + PostgresTestDatabase.PASSWORD,
                 "-Dsaga.participants.allowed-urls=http://127.0.0.1:*",
                 "-Dsaga.execution.node-id=" + name));
+        // Several nodes share one PostgreSQL (100 connections by default): keep each pool modest unless told.
+        if (!settings.containsKey("quarkus.datasource.jdbc.max-size")) {
+            command.add("-Dquarkus.datasource.jdbc.max-size=16");
+        }
         settings.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.addAll(List.of("-jar", JAR.toString()));
         try {
