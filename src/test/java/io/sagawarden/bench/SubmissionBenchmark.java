@@ -49,7 +49,7 @@ class SubmissionBenchmark {
         String database = PostgresTestDatabase.create();
         Db db = new Db(database);
         try (AppProcess app = AppProcess.start("bench-submit", database,
-                Map.of("saga.execution.enabled", "false", "quarkus.log.level", "WARN"))) {
+                Map.of("saga.execution.enabled", "false", "quarkus.log.level", "WARN", "quarkus.datasource.jdbc.max-size", "32"))) {
             String runId = UUID.randomUUID().toString().substring(0, 8);
 
             run(app, "warm-" + runId, WARM_UP);
