@@ -1,6 +1,8 @@
 package io.sagawarden.deadlock;
 
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.sagawarden.alert.AlertKind;
+import io.sagawarden.alert.Alerts;
 import io.sagawarden.db.Sql;
 import io.sagawarden.db.WorkSignal;
 import io.sagawarden.lock.LockManager;
@@ -29,8 +31,10 @@ public class DeadlockStore {
     private final LockManager locks;
     private final SagaEvents events;
     private final WorkSignal signal;
+    private final Alerts alerts;
 
-    public DeadlockStore(Sql sql, Json json, LockManager locks, SagaEvents events, WorkSignal signal) {
+    public DeadlockStore(Sql sql, Json json, LockManager locks, SagaEvents events, WorkSignal signal, Alerts alerts) {
+        this.alerts = alerts;
         this.sql = sql;
         this.json = json;
         this.locks = locks;
@@ -135,12 +139,8 @@ public class DeadlockStore {
                     VALUES (?, ?, 'ABORT_SAGA', ?, CAST(? AS jsonb), CAST(? AS jsonb), ?)""",
                     id, detectedAt, victim, json.write(victimJson(resolution, detectedAt)), json.write(cycleJson(cycle)), text);
             events.append(victim, "DEADLOCK_VICTIM", null, Map.of("deadlockId", id.toString(), "why", resolution.why()));
-            sql.update("""
-                    INSERT INTO alerts (id, kind, severity, saga_id, summary, description, metadata, state, created_at)
-                    VALUES (?, 'DEADLOCK', 'critical', ?, ?, ?, CAST(? AS jsonb), 'OPEN', now())
-                    ON CONFLICT (kind, saga_id) WHERE state <> 'RESOLVED' DO NOTHING""",
-                    UUID.randomUUID(), victim, "Deadlock of " + cycle.size() + " sagas; saga " + victim + " aborted",
-                    text, json.write(Map.of("deadlockId", id.toString())));
+            alerts.raise(AlertKind.DEADLOCK, victim, "Deadlock of " + cycle.size() + " sagas; saga " + victim + " aborted",
+                    text, Map.of("deadlockId", id.toString()));
             signal.announce();
             return Optional.of(id);
         });

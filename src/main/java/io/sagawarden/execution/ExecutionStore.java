@@ -1,6 +1,8 @@
 package io.sagawarden.execution;
 
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.sagawarden.alert.AlertKind;
+import io.sagawarden.alert.Alerts;
 import io.sagawarden.db.Sql;
 import io.sagawarden.db.WorkSignal;
 import io.sagawarden.lock.LockGate;
@@ -35,8 +37,10 @@ public class ExecutionStore {
     private final Json json;
     private final LockManager locks;
     private final WorkSignal signal;
+    private final Alerts alerts;
 
-    public ExecutionStore(Sql sql, Json json, LockManager locks, WorkSignal signal) {
+    public ExecutionStore(Sql sql, Json json, LockManager locks, WorkSignal signal, Alerts alerts) {
+        this.alerts = alerts;
         this.sql = sql;
         this.json = json;
         this.locks = locks;
@@ -213,6 +217,15 @@ public class ExecutionStore {
         run.version++;
         if (waiting && run.progressed) {
             signal.waitsChanged();
+        }
+        if (run.status == SagaStatus.FAILED) {
+            StepRun failed = run.steps.get(run.currentStep);
+            alerts.raise(AlertKind.COMPENSATION_FAILED, run.id,
+                    "Saga " + run.id + " (" + run.type + ") could not compensate step " + failed.name(),
+                    "The compensation of step " + failed.name() + " failed " + failed.compensationAttempts
+                            + " times (last error: " + failed.compensationLastError + "). The saga is FAILED and needs "
+                            + "an operator: fix the participant, then POST /api/v1/sagas/" + run.id + "/retry.",
+                    Map.of("step", failed.name(), "attempts", failed.compensationAttempts));
         }
         sql.batch("INSERT INTO saga_events (saga_id, at, kind, step, detail) VALUES (?, clock_timestamp(), ?, ?, CAST(? AS jsonb))",
                 run.events.stream().map(e -> new Object[] {run.id, e.kind(), e.step(), json.write(e.detail())}).toList());

@@ -1,5 +1,7 @@
 package io.sagawarden.execution;
 
+import io.sagawarden.alert.AlertKind;
+import io.sagawarden.alert.Alerts;
 import io.sagawarden.db.Sql;
 import io.sagawarden.db.WorkSignal;
 import io.sagawarden.problem.ProblemException;
@@ -22,7 +24,10 @@ public class SagaOperations {
     private final SagaEvents events;
     private final WorkSignal notifications;
 
-    public SagaOperations(Sql sql, SagaEvents events, WorkSignal notifications) {
+    private final Alerts alerts;
+
+    public SagaOperations(Sql sql, SagaEvents events, WorkSignal notifications, Alerts alerts) {
+        this.alerts = alerts;
         this.sql = sql;
         this.events = events;
         this.notifications = notifications;
@@ -63,6 +68,7 @@ public class SagaOperations {
             sql.update("""
                     UPDATE saga_steps SET compensation_status = 'NOT_STARTED', compensation_attempts = 0
                     WHERE saga_id = ? AND compensation_status = 'FAILED'""", id);
+            alerts.resolve(AlertKind.COMPENSATION_FAILED, id);
         } else {
             revived = sql.update("""
                     UPDATE sagas SET next_run_at = now(), updated_at = now(),

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
 import io.sagawarden.db.Sql;
+import io.sagawarden.recovery.RecoveryConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,9 +23,14 @@ public class SagaGauges {
     private final AtomicLong active = new AtomicLong();
     private final AtomicLong waiting = new AtomicLong();
     private final AtomicLong locksHeld = new AtomicLong();
+    private final AtomicLong stuck = new AtomicLong();
+    private final RecoveryConfig recovery;
 
-    public SagaGauges(Sql sql, MeterRegistry registry) {
+    public SagaGauges(Sql sql, MeterRegistry registry, RecoveryConfig recovery) {
         this.sql = sql;
+        this.recovery = recovery;
+        Gauge.builder("sagas_stuck", stuck, AtomicLong::get)
+                .description("Sagas that have not moved for longer than saga.recovery.stuck-after").register(registry);
         Gauge.builder("sagas_active", active, AtomicLong::get).description("Sagas not yet ended").register(registry);
         Gauge.builder("sagas_waiting", waiting, AtomicLong::get).description("Sagas waiting for a lock").register(registry);
         Gauge.builder("locks_held", locksHeld, AtomicLong::get).description("Semantic locks held").register(registry);
@@ -42,12 +48,15 @@ public class SagaGauges {
     @Transactional
     public void runOnce() {
         sql.queryOne("""
-                SELECT count(*), count(*) FILTER (WHERE status = 'WAITING'), (SELECT count(*) FROM resource_locks)
+                SELECT count(*), count(*) FILTER (WHERE status = 'WAITING'), (SELECT count(*) FROM resource_locks),
+                       count(*) FILTER (WHERE status IN ('RUNNING', 'WAITING', 'COMPENSATING')
+                                        AND progress_at < now() - ? * interval '1 millisecond')
                 FROM sagas WHERE ended_at IS NULL""", rs -> {
             active.set(rs.getLong(1));
             waiting.set(rs.getLong(2));
             locksHeld.set(rs.getLong(3));
+            stuck.set(rs.getLong(4));
             return true;
-        });
+        }, recovery.stuckAfter().toMillis());
     }
 }

@@ -55,8 +55,13 @@ public final class TestParticipant implements AutoCloseable {
     }
 
     public static TestParticipant start() {
+        return start(0);
+    }
+
+    /** On a fixed port, for sinks the application is configured with before the test starts. */
+    public static TestParticipant start(int port) {
         try {
-            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 200);
+            HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 200);
             server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
             TestParticipant participant = new TestParticipant(server);
             server.createContext("/", participant::handle);

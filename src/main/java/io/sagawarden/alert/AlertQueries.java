@@ -1,0 +1,78 @@
+package io.sagawarden.alert;
+
+import io.sagawarden.db.Sql;
+import io.sagawarden.problem.ProblemException;
+import io.sagawarden.problem.QueryParams;
+import io.sagawarden.saga.Json;
+import io.sagawarden.saga.Page;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.transaction.Transactional;
+import java.nio.charset.StandardCharsets;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/** Reads alerts for the API, the console and the sinks. */
+@ApplicationScoped
+public class AlertQueries {
+
+    private static final String COLUMNS = """
+            SELECT a.id, a.kind, a.severity, a.saga_id, s.type AS saga_type, a.summary, a.description, a.metadata,
+                   a.state, a.created_at, a.acknowledged_at, a.acknowledged_by, a.resolved_at
+            FROM alerts a LEFT JOIN sagas s ON s.id = a.saga_id
+            """;
+
+    private final Sql sql;
+    private final Json json;
+
+    public AlertQueries(Sql sql, Json json) {
+        this.sql = sql;
+        this.json = json;
+    }
+
+    /** Newest first; {@code state} and {@code severity} optional. */
+    @Transactional
+    public Page<AlertView> list(String state, String severity, int limit, String cursor) {
+        Instant afterAt = null;
+        UUID afterId = null;
+        if (cursor != null) {
+            try {
+                String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+                afterAt = Instant.parse(raw.substring(0, raw.indexOf('|')));
+                afterId = UUID.fromString(raw.substring(raw.indexOf('|') + 1));
+            } catch (RuntimeException e) {
+                throw QueryParams.bad("cursor", "is not a valid cursor");
+            }
+        }
+        List<AlertView> rows = sql.query(COLUMNS + """
+                 WHERE (CAST(? AS text) IS NULL OR a.state = ?) AND (CAST(? AS text) IS NULL OR a.severity = ?)
+                   AND (CAST(? AS timestamptz) IS NULL OR (a.created_at, a.id) < (CAST(? AS timestamptz), CAST(? AS uuid)))
+                 ORDER BY a.created_at DESC, a.id DESC LIMIT ?""", this::view,
+                state, state, severity, severity, afterAt, afterAt, afterId, limit + 1);
+        List<AlertView> items = List.copyOf(rows.subList(0, Math.min(limit, rows.size())));
+        String next = rows.size() > limit ? Base64.getUrlEncoder().withoutPadding().encodeToString(
+                (items.getLast().createdAt() + "|" + items.getLast().id()).getBytes(StandardCharsets.UTF_8)) : null;
+        return new Page<>(items, next);
+    }
+
+    @Transactional
+    public AlertView get(UUID id) {
+        return find(id).orElseThrow(() -> new ProblemException.NotFound("no alert with id " + id));
+    }
+
+    public Optional<AlertView> find(UUID id) {
+        return sql.queryOne(COLUMNS + " WHERE a.id = ?", this::view, id);
+    }
+
+    private AlertView view(ResultSet rs) throws SQLException {
+        return new AlertView(rs.getObject("id", UUID.class), AlertKind.valueOf(rs.getString("kind")), rs.getString("severity"),
+                rs.getObject("saga_id", UUID.class), rs.getString("saga_type"), rs.getString("summary"),
+                rs.getString("description"), json.tree(rs.getString("metadata")), rs.getString("state"),
+                Sql.instant(rs, "created_at"), Sql.instant(rs, "acknowledged_at"), rs.getString("acknowledged_by"),
+                Sql.instant(rs, "resolved_at"));
+    }
+}
