@@ -5,6 +5,7 @@ import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.sagawarden.db.Sql;
 import io.sagawarden.execution.NodeIdentity;
+import io.sagawarden.metrics.ClusterMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -24,10 +25,12 @@ public class Leadership {
     private final Sql sql;
     private final NodeIdentity node;
     private final ClusterConfig config;
+    private final ClusterMetrics metrics;
     private final AtomicBoolean leader = new AtomicBoolean();
     private volatile long leaseValidUntilNanos;
 
-    public Leadership(Sql sql, NodeIdentity node, ClusterConfig config) {
+    public Leadership(Sql sql, NodeIdentity node, ClusterConfig config, ClusterMetrics metrics) {
+        this.metrics = metrics;
         this.sql = sql;
         this.node = node;
         this.config = config;
@@ -48,6 +51,7 @@ public class Leadership {
             runOnce();
         } catch (RuntimeException e) {
             leader.set(false);
+            metrics.leading(false);
             LOG.warnf("Leader lease renewal failed; not leading until it works again: %s", e.getMessage());
         }
     }
@@ -71,6 +75,7 @@ public class Leadership {
             // Counted from before the renewal was asked for, so this node stops leading before the lease lapses.
             leaseValidUntilNanos = asked + config.leaderLease().toNanos();
         }
+        metrics.leading(leads);
         if (leader.getAndSet(leads) != leads) {
             LOG.infof(leads ? "Node %s now leads the cluster-wide jobs" : "Node %s no longer leads", node.id());
         }
@@ -79,6 +84,7 @@ public class Leadership {
 
     /** Hands the lease over at once on a clean shutdown, instead of making the cluster wait for it to expire. */
     public void resign() {
+        metrics.leading(false);
         if (leader.getAndSet(false)) {
             QuarkusTransaction.requiringNew().run(() ->
                     sql.update("DELETE FROM leader_leases WHERE job = ? AND owner = ?", JOB, node.id()));

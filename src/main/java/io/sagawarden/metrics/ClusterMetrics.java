@@ -1,0 +1,23 @@
+package io.sagawarden.metrics;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Whether this node leads the cluster-wide jobs: exactly one node of a healthy cluster reports 1. */
+@ApplicationScoped
+public class ClusterMetrics {
+
+    private final AtomicInteger leader = new AtomicInteger();
+
+    public ClusterMetrics(MeterRegistry registry) {
+        Gauge.builder("saga_cluster_leader", leader, AtomicInteger::get)
+                .description("1 on the node that runs deadlock detection and the recovery monitor, else 0")
+                .register(registry);
+    }
+
+    public void leading(boolean leads) {
+        leader.set(leads ? 1 : 0);
+    }
+}
