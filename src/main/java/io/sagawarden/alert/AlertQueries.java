@@ -1,17 +1,14 @@
 package io.sagawarden.alert;
 
+import io.sagawarden.db.Keyset;
 import io.sagawarden.db.Sql;
 import io.sagawarden.problem.ProblemException;
-import io.sagawarden.problem.QueryParams;
 import io.sagawarden.saga.Json;
 import io.sagawarden.saga.Page;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
-import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -37,26 +34,13 @@ public class AlertQueries {
     /** Newest first; {@code state} and {@code severity} optional. */
     @Transactional
     public Page<AlertView> list(String state, String severity, int limit, String cursor) {
-        Instant afterAt = null;
-        UUID afterId = null;
-        if (cursor != null) {
-            try {
-                String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-                afterAt = Instant.parse(raw.substring(0, raw.indexOf('|')));
-                afterId = UUID.fromString(raw.substring(raw.indexOf('|') + 1));
-            } catch (RuntimeException e) {
-                throw QueryParams.bad("cursor", "is not a valid cursor");
-            }
-        }
+        Keyset after = Keyset.decode(cursor);
         List<AlertView> rows = sql.query(COLUMNS + """
                  WHERE (CAST(? AS text) IS NULL OR a.state = ?) AND (CAST(? AS text) IS NULL OR a.severity = ?)
                    AND (CAST(? AS timestamptz) IS NULL OR (a.created_at, a.id) < (CAST(? AS timestamptz), CAST(? AS uuid)))
                  ORDER BY a.created_at DESC, a.id DESC LIMIT ?""", this::view,
-                state, state, severity, severity, afterAt, afterAt, afterId, limit + 1);
-        List<AlertView> items = List.copyOf(rows.subList(0, Math.min(limit, rows.size())));
-        String next = rows.size() > limit ? Base64.getUrlEncoder().withoutPadding().encodeToString(
-                (items.getLast().createdAt() + "|" + items.getLast().id()).getBytes(StandardCharsets.UTF_8)) : null;
-        return new Page<>(items, next);
+                state, state, severity, severity, Keyset.at(after), Keyset.at(after), Keyset.id(after), limit + 1);
+        return Keyset.page(rows, limit, AlertView::createdAt, AlertView::id);
     }
 
     @Transactional

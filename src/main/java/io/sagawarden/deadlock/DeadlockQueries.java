@@ -1,17 +1,14 @@
 package io.sagawarden.deadlock;
 
+import io.sagawarden.db.Keyset;
 import io.sagawarden.db.Sql;
 import io.sagawarden.problem.ProblemException;
-import io.sagawarden.problem.QueryParams;
 import io.sagawarden.saga.Json;
 import io.sagawarden.saga.Page;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
-import java.nio.charset.StandardCharsets;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 
@@ -29,25 +26,12 @@ public class DeadlockQueries {
 
     @Transactional
     public Page<DeadlockView> list(int limit, String cursor) {
-        Instant afterAt = null;
-        UUID afterId = null;
-        if (cursor != null) {
-            try {
-                String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-                afterAt = Instant.parse(raw.substring(0, raw.indexOf('|')));
-                afterId = UUID.fromString(raw.substring(raw.indexOf('|') + 1));
-            } catch (RuntimeException e) {
-                throw QueryParams.bad("cursor", "is not a valid cursor");
-            }
-        }
+        Keyset after = Keyset.decode(cursor);
         List<DeadlockView> rows = sql.query("""
                 SELECT id, detected_at, resolution, victim, cycle, text FROM deadlocks
                 WHERE (CAST(? AS timestamptz) IS NULL OR (detected_at, id) < (CAST(? AS timestamptz), CAST(? AS uuid)))
-                ORDER BY detected_at DESC, id DESC LIMIT ?""", this::view, afterAt, afterAt, afterId, limit + 1);
-        List<DeadlockView> items = rows.subList(0, Math.min(limit, rows.size()));
-        String next = rows.size() > limit ? Base64.getUrlEncoder().withoutPadding().encodeToString(
-                (items.getLast().detectedAt() + "|" + items.getLast().id()).getBytes(StandardCharsets.UTF_8)) : null;
-        return new Page<>(List.copyOf(items), next);
+                ORDER BY detected_at DESC, id DESC LIMIT ?""", this::view, Keyset.at(after), Keyset.at(after), Keyset.id(after), limit + 1);
+        return Keyset.page(rows, limit, DeadlockView::detectedAt, DeadlockView::id);
     }
 
     @Transactional

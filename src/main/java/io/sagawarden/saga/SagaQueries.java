@@ -1,6 +1,7 @@
 package io.sagawarden.saga;
 
 import io.quarkus.panache.common.Sort;
+import io.sagawarden.db.Keyset;
 import io.sagawarden.lock.LockMode;
 import io.sagawarden.lock.LockQueue;
 import io.sagawarden.problem.FieldError;
@@ -9,11 +10,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.Query;
 import jakarta.transaction.Transactional;
-import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,10 +73,10 @@ public class SagaQueries {
             sql.append(" AND s.labels @> CAST(:label").append(i).append(" AS jsonb)");
             params.put("label" + i, json.write(Map.of(label.substring(0, colon), label.substring(colon + 1))));
         }
-        if (cursor != null) {
-            Cursor after = Cursor.decode(cursor);
+        Keyset after = Keyset.decode(cursor);
+        if (after != null) {
             sql.append(" AND (s.created_at, s.id) < (:afterAt, :afterId)");
-            params.put("afterAt", after.createdAt());
+            params.put("afterAt", after.at());
             params.put("afterId", after.id());
         }
         sql.append(" ORDER BY s.created_at DESC, s.id DESC LIMIT :limit");
@@ -89,15 +86,13 @@ public class SagaQueries {
         @SuppressWarnings("unchecked")
         List<Object[]> rows = query.getResultList();
         List<SagaSummary> items = new ArrayList<>();
-        for (Object[] r : rows.subList(0, Math.min(limit, rows.size()))) {
+        for (Object[] r : rows) {
             items.add(new SagaSummary(Rows.uuid(r[0]), Rows.string(r[1]), SagaStatus.valueOf(Rows.string(r[2])),
                     r[3] == null ? null : SagaReason.valueOf(Rows.string(r[3])), Rows.integer(r[4]),
                     json.stringMap(Rows.string(r[5])), Rows.instant(r[6]), Rows.instant(r[7]), Rows.instant(r[8]),
                     Rows.instant(r[9]), Rows.string(r[10])));
         }
-        String next = rows.size() > limit
-                ? new Cursor(items.getLast().createdAt(), items.getLast().id()).encode() : null;
-        return new Page<>(items, next);
+        return Keyset.page(items, limit, SagaSummary::createdAt, SagaSummary::id);
     }
 
     @Transactional(Transactional.TxType.SUPPORTS)
@@ -163,24 +158,5 @@ public class SagaQueries {
             }
         }
         return new LockQueue(holders, waiters);
-    }
-
-    /** Keyset position of the last item of a page, opaque to clients. */
-    record Cursor(Instant createdAt, UUID id) {
-        String encode() {
-            String raw = createdAt + "|" + id;
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(raw.getBytes(StandardCharsets.UTF_8));
-        }
-
-        static Cursor decode(String cursor) {
-            try {
-                String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-                int bar = raw.indexOf('|');
-                return new Cursor(Instant.parse(raw.substring(0, bar)), UUID.fromString(raw.substring(bar + 1)));
-            } catch (IllegalArgumentException | DateTimeParseException | StringIndexOutOfBoundsException e) {
-                throw new ProblemException.BadRequest("the cursor is not one this service issued",
-                        List.of(new FieldError("cursor", "is not a valid cursor")));
-            }
-        }
     }
 }
