@@ -54,9 +54,10 @@ CREATE TABLE sagas (
     CONSTRAINT sagas_idempotency_unique UNIQUE (submitter, idempotency_key)
 );
 
--- Claim path: due work by priority; only sagas that can run are indexed.
+-- Claim path: due work by priority. Only sagas that can run are indexed: a saga waiting for a lock with no
+-- deadline (next_run_at = 'infinity') stays out, so thousands of waiters never slow down a claim.
 CREATE INDEX sagas_claim_idx ON sagas (priority DESC, next_run_at)
-    WHERE status IN ('PENDING', 'RUNNING', 'WAITING', 'COMPENSATING');
+    WHERE status IN ('PENDING', 'RUNNING', 'WAITING', 'COMPENSATING') AND next_run_at < 'infinity';
 CREATE INDEX sagas_lease_idx ON sagas (lease_owner) WHERE lease_owner IS NOT NULL;
 CREATE INDEX sagas_active_idx ON sagas (status, progress_at) WHERE ended_at IS NULL;
 -- Listing: newest first, keyset on (created_at, id).

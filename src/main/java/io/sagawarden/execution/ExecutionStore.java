@@ -73,6 +73,7 @@ public class ExecutionStore {
                     WITH picked AS (
                         SELECT id, status AS was, lease_owner AS previous_owner FROM sagas
                         WHERE status IN ('PENDING', 'RUNNING', 'WAITING', 'COMPENSATING') AND next_run_at <= now()
+                          AND next_run_at < 'infinity'
                           AND (lease_owner IS NULL OR lease_expires_at < now())
                         ORDER BY priority DESC, next_run_at
                         LIMIT ? FOR UPDATE SKIP LOCKED),
