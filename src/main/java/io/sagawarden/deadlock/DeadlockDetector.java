@@ -79,6 +79,9 @@ public class DeadlockDetector {
     void sweep() {
         if (leadership.isLeader()) {
             rounds.submit(this::guarded);
+        } else {
+            metrics.notLeading();
+            lastFingerprint = null;
         }
     }
 

@@ -15,7 +15,8 @@ public class DeadlockMetrics {
     private static final Duration[] ROUND_BUCKETS = {Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5),
         Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
         Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofMillis(2500),
-        Duration.ofSeconds(5), Duration.ofSeconds(10)};
+        Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(15), Duration.ofSeconds(30),
+        Duration.ofSeconds(60), Duration.ofSeconds(120)};
 
     private final MeterRegistry registry;
     private final Timer rounds;
@@ -32,8 +33,10 @@ public class DeadlockMetrics {
         Gauge.builder("wait_for_graph_edges", edges, AtomicLong::get).description("Edges of the wait-for graph at the last round")
                 .register(registry);
         // Present from the start, so rates over it are 0 rather than absent before the first deadlock.
-        Counter.builder("deadlocks.detected").description("Deadlocks found and resolved")
-                .tag("resolution_method", "abort_saga").register(registry);
+        for (String method : new String[] {"abort_saga", "timeout", "manual"}) {
+            Counter.builder("deadlocks.detected").description("Deadlocks found and resolved")
+                    .tag("resolution_method", method).register(registry);
+        }
     }
 
     public void round(Duration took, int graphEdges) {
@@ -44,6 +47,11 @@ public class DeadlockMetrics {
     public void detected(String resolutionMethod) {
         Counter.builder("deadlocks.detected").description("Deadlocks found and resolved")
                 .tag("resolution_method", resolutionMethod).register(registry).increment();
+    }
+
+    /** A node that does not lead runs no rounds: it must not keep showing the graph of its last one. */
+    public void notLeading() {
+        edges.set(0);
     }
 
     public void victimSkipped() {
