@@ -777,10 +777,12 @@
       edgeLayer.append(svg('path', {d, class: `edge ${kind}`, 'marker-end': `url(#${uid}-${kind})`,
         dataset: {test: 'graph-edge', kind: edge.soft ? 'SOFT' : 'HARD', from: edge.from, to: edge.to}},
       svg('title', {}, edge.title || '')));
-      const lx = labelAt.x + labelAt.nx * 14;
-      const ly = labelAt.y + labelAt.ny * 14;
+      // Two lines of label beside the curve, on its outer side: below it, above it, or level with it.
+      const lx = labelAt.x + labelAt.nx * 10;
+      const ly = labelAt.y + labelAt.ny * 10;
       const anchor = Math.abs(labelAt.nx) > 0.6 ? (labelAt.nx > 0 ? 'start' : 'end') : 'middle';
-      labelLayer.append(svg('text', {x: lx.toFixed(1), y: (ly - 4).toFixed(1), class: 'edge-label', 'text-anchor': anchor},
+      const firstLine = labelAt.ny > 0.3 ? ly + 10 : labelAt.ny < -0.3 ? ly - 19 : ly - 4;
+      labelLayer.append(svg('text', {x: lx.toFixed(1), y: firstLine.toFixed(1), class: 'edge-label', 'text-anchor': anchor},
         svg('tspan', {x: lx.toFixed(1), class: 'resource'}, truncate(edge.label1, 34)),
         svg('tspan', {x: lx.toFixed(1), dy: '1.25em', class: 'modes'}, truncate(edge.label2, 40))));
     }
