@@ -31,15 +31,21 @@ public class AlertQueries {
         this.json = json;
     }
 
-    /** Newest first; {@code state} and {@code severity} optional. */
+    /** Listing filters, each optional. */
+    public record Filter(String state, String severity, AlertKind kind, UUID sagaId) {
+    }
+
+    /** Newest first. */
     @Transactional
-    public Page<AlertView> list(String state, String severity, int limit, String cursor) {
+    public Page<AlertView> list(Filter f, int limit, String cursor) {
         Keyset after = Keyset.decode(cursor);
         List<AlertView> rows = sql.query(COLUMNS + """
                  WHERE (CAST(? AS text) IS NULL OR a.state = ?) AND (CAST(? AS text) IS NULL OR a.severity = ?)
+                   AND (CAST(? AS text) IS NULL OR a.kind = ?) AND (CAST(? AS uuid) IS NULL OR a.saga_id = ?)
                    AND (CAST(? AS timestamptz) IS NULL OR (a.created_at, a.id) < (CAST(? AS timestamptz), CAST(? AS uuid)))
                  ORDER BY a.created_at DESC, a.id DESC LIMIT ?""", this::view,
-                state, state, severity, severity, Keyset.at(after), Keyset.at(after), Keyset.id(after), limit + 1);
+                f.state(), f.state(), f.severity(), f.severity(), f.kind(), f.kind(), f.sagaId(), f.sagaId(),
+                Keyset.at(after), Keyset.at(after), Keyset.id(after), limit + 1);
         return Keyset.page(rows, limit, AlertView::createdAt, AlertView::id);
     }
 

@@ -39,6 +39,7 @@ public class AlertResource {
     @APIResponse(responseCode = "400", description = "A bad filter, limit or cursor",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public Page<AlertView> list(@QueryParam("state") String state, @QueryParam("severity") String severity,
+                                @QueryParam("kind") String kind, @QueryParam("sagaId") String sagaId,
                                 @QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
         String s = state == null || state.isEmpty() ? null : state.toUpperCase(Locale.ROOT);
         if (s != null && !s.matches("OPEN|ACKNOWLEDGED|RESOLVED")) {
@@ -48,8 +49,9 @@ public class AlertResource {
         if (sev != null && !sev.matches("warning|critical")) {
             throw QueryParams.bad("severity", "must be warning or critical");
         }
-        return queries.list(s, sev, QueryParams.intParam("limit", limit, 50, 1, 500),
-                cursor == null || cursor.isEmpty() ? null : cursor);
+        return queries.list(new AlertQueries.Filter(s, sev, QueryParams.enumParam("kind", kind, AlertKind.class),
+                        QueryParams.uuidParam("sagaId", sagaId)),
+                QueryParams.intParam("limit", limit, 50, 1, 500), cursor);
     }
 
     @POST

@@ -7,7 +7,6 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
-import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
@@ -33,18 +32,7 @@ public class LockResource {
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public LockView locks(@QueryParam("resource") String resource, @QueryParam("sagaId") String sagaId,
                           @QueryParam("limit") String limit) {
-        return queries.locks(resource == null || resource.isEmpty() ? null : resource, uuid(sagaId),
+        return queries.locks(resource == null || resource.isEmpty() ? null : resource, QueryParams.uuidParam("sagaId", sagaId),
                 QueryParams.intParam("limit", limit, 1000, 1, 10000));
-    }
-
-    private static UUID uuid(String value) {
-        if (value == null || value.isEmpty()) {
-            return null;
-        }
-        try {
-            return UUID.fromString(value);
-        } catch (IllegalArgumentException e) {
-            throw QueryParams.bad("sagaId", "must be a saga id (UUID)");
-        }
     }
 }

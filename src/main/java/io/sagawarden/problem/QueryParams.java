@@ -39,6 +39,17 @@ public final class QueryParams {
         throw bad(name, "must be one of " + Arrays.toString(type.getEnumConstants()));
     }
 
+    public static java.util.UUID uuidParam(String name, String value) {
+        if (value == null || value.isEmpty()) {
+            return null;
+        }
+        try {
+            return java.util.UUID.fromString(value);
+        } catch (IllegalArgumentException e) {
+            throw bad(name, "must be an id (UUID)");
+        }
+    }
+
     public static ProblemException bad(String name, String message) {
         return new ProblemException.BadRequest(name + " " + message, List.of(new FieldError(name, message)));
     }
