@@ -4,7 +4,9 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.sagawarden.cluster.Leadership;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.sagawarden.db.PgListener;
+import io.sagawarden.lock.LockManager;
 import io.sagawarden.db.WorkSignal;
 import io.sagawarden.metrics.DeadlockMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -37,6 +39,7 @@ public class DeadlockDetector {
     private final DeadlockMetrics metrics;
     private final DeadlockConfig config;
     private final PgListener listener;
+    private final LockManager locks;
     private final Clock clock;
     private final ScheduledExecutorService rounds = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("deadlock-detector").daemon().factory());
@@ -44,7 +47,8 @@ public class DeadlockDetector {
     private volatile String lastFingerprint;
 
     public DeadlockDetector(DeadlockStore store, Leadership leadership, DeadlockMetrics metrics, DeadlockConfig config,
-                            PgListener listener, Clock clock) {
+                            PgListener listener, Clock clock, LockManager locks) {
+        this.locks = locks;
         this.store = store;
         this.leadership = leadership;
         this.metrics = metrics;
@@ -78,7 +82,11 @@ public class DeadlockDetector {
     @Scheduled(every = "${saga.deadlock.interval:PT30S}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void sweep() {
         if (leadership.isLeader()) {
-            rounds.submit(this::guarded);
+            // The sweep always looks, changed or not: it is also the backstop for a wake-up that got lost.
+            rounds.submit(() -> {
+                lastFingerprint = null;
+                guarded();
+            });
         } else {
             metrics.notLeading();
             lastFingerprint = null;
@@ -101,7 +109,14 @@ public class DeadlockDetector {
         if (fingerprint.equals(lastFingerprint)) {
             return new Round(true, -1, 0, 0, Duration.ofNanos(System.nanoTime() - started));
         }
-        WaitForGraph graph = new WaitForGraph(store.edges());
+        DeadlockStore.Waits waits = store.waits();
+        if (!waits.unblocked().isEmpty()) {
+            int woken = QuarkusTransaction.requiringNew().call(() -> locks.wake(waits.unblocked()));
+            if (woken > 0) {
+                LOG.debugf("Woke %d waiting sagas that nothing blocks", woken);
+            }
+        }
+        WaitForGraph graph = new WaitForGraph(waits.edges());
         Instant now = clock.instant();
         Map<UUID, SagaNode> nodes = store.nodes(DeadlockFinder.sagasInDeadlockedGroups(graph));
         List<DeadlockFinder.Resolution> resolutions = DeadlockFinder.resolve(graph, nodes, now);

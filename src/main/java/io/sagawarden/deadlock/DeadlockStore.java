@@ -52,7 +52,15 @@ public class DeadlockStore {
      * Every wait edge, from one query (one snapshot) of the queued requests and the holders of their
      * resources; who blocks whom is decided by {@link LockQueue}, the same rules the lock manager grants by.
      */
+    /** The wait edges, and the waiting sagas that nothing blocks (their wake-up is due, or was lost). */
+    public record Waits(List<WaitEdge> edges, Set<UUID> unblocked) {
+    }
+
     public List<WaitEdge> edges() {
+        return waits().edges();
+    }
+
+    public Waits waits() {
         record Row(long seq, String resource, UUID saga, LockMode mode, boolean upgrade, boolean held, Instant queuedAt) {
         }
         List<Row> rows = QuarkusTransaction.requiringNew().call(() -> sql.query("""
@@ -72,16 +80,21 @@ public class DeadlockStore {
             }
         }
         List<WaitEdge> edges = new ArrayList<>();
+        Set<UUID> unblocked = new java.util.HashSet<>();
         waits.forEach((resource, queued) -> {
             LockQueue queue = new LockQueue(holders.getOrDefault(resource, List.of()),
                     queued.stream().map(w -> new LockQueue.Waiter(w.seq(), w.saga(), w.mode(), w.upgrade())).toList());
             for (Row w : queued) {
-                for (LockQueue.Blocker b : queue.blockers(w.saga(), w.mode())) {
+                List<LockQueue.Blocker> blockers = queue.blockers(w.saga(), w.mode());
+                if (blockers.isEmpty()) {
+                    unblocked.add(w.saga());
+                }
+                for (LockQueue.Blocker b : blockers) {
                     edges.add(new WaitEdge(w.saga(), b.saga(), resource, w.mode(), b.mode(), b.kind(), w.queuedAt()));
                 }
             }
         });
-        return edges;
+        return new Waits(edges, unblocked);
     }
 
     /** What victim choice needs of the given sagas. */

@@ -172,8 +172,8 @@ public final class SagaMachine {
     }
 
     /**
-     * Asks for all of the step's locks at once. Granted, the saga goes on; otherwise it waits, WAITING, until a
-     * release wakes it, its lock timeout passes or its saga timeout does.
+     * Asks for the step's locks. All granted, the saga goes on; otherwise it waits, WAITING, holding those it was
+     * granted, until a release wakes it, its lock timeout passes or its saga timeout does.
      */
     private boolean holdsLocks(SagaRun run, StepRun step, Instant now, LockGate locks) {
         List<SagaRequest.Lock> declared = step.definition.locks();
@@ -195,13 +195,19 @@ public final class SagaMachine {
             run.waitingSince = null;
             return true;
         }
-        boolean newly = ((LockGate.Queued) outcome).newly();
+        LockGate.Queued queued = (LockGate.Queued) outcome;
+        run.fencingTokens.putAll(queued.fencingTokens());
+        if (!queued.fencingTokens().isEmpty()) {
+            run.event("LOCKS_GRANTED", step.name(), Map.of("fencingTokens", queued.fencingTokens()));
+        }
         run.status = SagaStatus.WAITING;
-        if (newly) {
-            run.waitingSince = now;
+        if (queued.newly()) {
+            // A new queue is a move forward: it was granted where it waited before, or it just started waiting.
             run.progressed = true;
-            run.event("WAITING_FOR_LOCK", step.name(), Map.of("locks", declared.stream()
-                    .map(l -> l.resource() + " " + l.mode()).toList()));
+            if (run.waitingSince == null) {
+                run.waitingSince = now;
+            }
+            run.event("WAITING_FOR_LOCK", step.name(), Map.of("resource", queued.resource(), "mode", queued.mode().name()));
         }
         run.retryAfter = earliest(now, lockDeadline(run), run.deadline());
         return false;

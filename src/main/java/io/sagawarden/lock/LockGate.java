@@ -13,12 +13,15 @@ public interface LockGate {
     sealed interface Outcome permits Granted, Queued {
     }
 
-    /** Every lock is held now; {@code fencingTokens} are those of the new grants. */
+    /** Every lock of the step is held now; {@code fencingTokens} are those of the new grants. */
     record Granted(Map<String, Long> fencingTokens) implements Outcome {
     }
 
-    /** The saga waits in the queues of the resources it asked for; {@code newly} when it was not queued before. */
-    record Queued(boolean newly) implements Outcome {
+    /**
+     * The saga waits in the queue of {@code resource}, having been granted {@code fencingTokens} on the way;
+     * {@code newly} when it was not queued there before.
+     */
+    record Queued(boolean newly, String resource, LockMode mode, Map<String, Long> fencingTokens) implements Outcome {
     }
 
     Outcome acquire(UUID saga, List<LockRequest> locks);

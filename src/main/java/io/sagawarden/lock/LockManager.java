@@ -32,10 +32,12 @@ public class LockManager {
 
     private final Sql sql;
     private final WorkSignal signal;
+    private final java.util.function.Consumer<Set<UUID>> wakeAfterCommit;
 
-    public LockManager(Sql sql, WorkSignal signal) {
+    public LockManager(Sql sql, WorkSignal signal, AfterCommitWakeups afterCommit) {
         this.sql = sql;
         this.signal = signal;
+        this.wakeAfterCommit = afterCommit::schedule;
     }
 
     /** Acquisition for the state machine; {@code mayWait} false inside a transaction that must not wait. */
@@ -43,46 +45,48 @@ public class LockManager {
         return (saga, locks) -> acquire(saga, locks, mayWait);
     }
 
-    /** All of the locks at once, or the saga queues for all of those it does not hold yet. */
+    /**
+     * Takes the step's locks in ascending resource order: each one that can be granted now is granted, and at
+     * the first that cannot, the saga queues there, once. A saga therefore waits in at most one queue, and
+     * sagas that take resources in one order can never deadlock each other. Asked again when woken, locks
+     * already held are no-ops and it goes on from where it stopped.
+     */
     public LockGate.Outcome acquire(UUID saga, List<LockRequest> locks, boolean mayWait) {
         Map<String, LockMode> wanted = strongestPerResource(locks);
         serialize(wanted.keySet(), mayWait);
         Map<String, LockQueue> queues = queues(wanted.keySet());
-        boolean queuedBefore = queues.values().stream()
-                .anyMatch(q -> q.waiters().stream().anyMatch(w -> w.saga().equals(saga)));
-        boolean allGrantable = wanted.entrySet().stream()
-                .allMatch(e -> queues.get(e.getKey()).grantable(saga, e.getValue()));
-        if (allGrantable) {
-            Map<String, LockMode> toGrant = new TreeMap<>();
-            wanted.forEach((resource, mode) -> {
-                if (!queues.get(resource).covers(saga, mode)) {
-                    toGrant.put(resource, mode);
-                }
-            });
-            Map<String, Long> tokens = grant(saga, toGrant);
-            if (queuedBefore) {
+        String queuedOn = queues.entrySet().stream()
+                .filter(e -> e.getValue().waiters().stream().anyMatch(w -> w.saga().equals(saga)))
+                .map(Map.Entry::getKey).findFirst().orElse(null);
+        Map<String, LockMode> toGrant = new TreeMap<>();
+        String blockedAt = null;
+        for (Map.Entry<String, LockMode> want : wanted.entrySet()) {
+            LockQueue queue = queues.get(want.getKey());
+            if (queue.covers(saga, want.getValue())) {
+                continue;
+            }
+            if (!queue.grantable(saga, want.getValue())) {
+                blockedAt = want.getKey();
+                break;
+            }
+            toGrant.put(want.getKey(), want.getValue());
+        }
+        Map<String, Long> tokens = grant(saga, toGrant);
+        if (blockedAt == null) {
+            if (queuedOn != null) {
                 sql.update("DELETE FROM lock_waits WHERE saga_id = ?", saga);
             }
             return new LockGate.Granted(tokens);
         }
-        List<String> resources = new ArrayList<>();
-        List<String> modes = new ArrayList<>();
-        List<String> upgrades = new ArrayList<>();
-        wanted.forEach((resource, mode) -> {
-            LockQueue queue = queues.get(resource);
-            if (!queue.covers(saga, mode)) {
-                resources.add(resource);
-                modes.add(mode.name());
-                upgrades.add(Boolean.toString(queue.heldBy(saga).isPresent()));
-            }
-        });
-        sql.update("""
-                INSERT INTO lock_waits (resource, saga_id, mode, upgrade, queued_at)
-                SELECT r, ?, m, u, now()
-                FROM unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS boolean[])) AS q(r, m, u)
-                ON CONFLICT (resource, saga_id) DO UPDATE SET mode = EXCLUDED.mode, upgrade = EXCLUDED.upgrade""",
-                saga, resources.toArray(String[]::new), modes.toArray(String[]::new), upgrades.toArray(String[]::new));
-        return new LockGate.Queued(!queuedBefore);
+        boolean newly = !blockedAt.equals(queuedOn);
+        if (newly) {
+            // Granted where it was queued before (or never queued): it queues at its next resource now.
+            sql.update("DELETE FROM lock_waits WHERE saga_id = ?", saga);
+            sql.update("""
+                    INSERT INTO lock_waits (resource, saga_id, mode, upgrade, queued_at) VALUES (?, ?, ?, ?, now())""",
+                    blockedAt, saga, wanted.get(blockedAt), queues.get(blockedAt).heldBy(saga).isPresent());
+        }
+        return new LockGate.Queued(newly, blockedAt, wanted.get(blockedAt), tokens);
     }
 
     /** The saga ended: its locks and waits go, and the waiters that can now have a resource are woken. */
@@ -148,13 +152,38 @@ public class LockManager {
         if (wake.isEmpty()) {
             return;
         }
+        // Skip rows another transaction has locked: waiting for them here, while holding advisory locks, could
+        // deadlock with that saga's own move. (NO KEY UPDATE: a foreign-key check's lock does not count.)
+        List<UUID> woken = sql.query("""
+                UPDATE sagas s SET next_run_at = LEAST(s.next_run_at, coalesce(
+                           (SELECT min(w.queued_at) FROM lock_waits w WHERE w.saga_id = s.id), now())), updated_at = now()
+                WHERE s.id IN (SELECT id FROM sagas WHERE id = ANY (CAST(? AS uuid[])) AND status = 'WAITING'
+                               FOR NO KEY UPDATE SKIP LOCKED)
+                RETURNING s.id""", rs -> rs.getObject(1, UUID.class), (Object) ids(wake));
+        if (!woken.isEmpty()) {
+            signal.announce();
+        }
+        wake.removeAll(woken);
+        if (!wake.isEmpty()) {
+            // The skipped ones are woken again once this transaction has committed, without any lock held.
+            wakeAfterCommit.accept(Set.copyOf(wake));
+        }
+    }
+
+    /** Wakes waiting sagas; called outside any lock-manager transaction, so it may wait for their rows. */
+    public int wake(Collection<UUID> sagas) {
         int woken = sql.update("""
-                UPDATE sagas SET next_run_at = now(), updated_at = now()
-                WHERE id IN (SELECT id FROM sagas WHERE id = ANY (CAST(? AS uuid[])) AND status = 'WAITING'
-                             FOR UPDATE SKIP LOCKED)""", (Object) wake.stream().map(UUID::toString).toArray(String[]::new));
+                UPDATE sagas s SET next_run_at = LEAST(s.next_run_at, coalesce(
+                           (SELECT min(w.queued_at) FROM lock_waits w WHERE w.saga_id = s.id), now())), updated_at = now()
+                WHERE s.id = ANY (CAST(? AS uuid[])) AND s.status = 'WAITING'""", (Object) ids(sagas));
         if (woken > 0) {
             signal.announce();
         }
+        return woken;
+    }
+
+    private static String[] ids(Collection<UUID> sagas) {
+        return sagas.stream().map(UUID::toString).toArray(String[]::new);
     }
 
     /**
