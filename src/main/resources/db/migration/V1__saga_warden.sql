@@ -123,7 +123,8 @@ $$;
 CREATE TRIGGER resource_locks_compatible BEFORE INSERT OR UPDATE ON resource_locks
     FOR EACH ROW EXECUTE FUNCTION resource_locks_compatible();
 
--- Waiting requests, FIFO per resource by seq; a saga waits for at most one request at a time.
+-- Waiting requests, FIFO per resource by seq; a saga waits in one queue at a time (it takes a step's locks in
+-- resource order and queues at the first it cannot have).
 CREATE TABLE lock_waits (
     seq       bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     resource  varchar(200) NOT NULL,
