@@ -7,10 +7,10 @@ import io.restassured.path.json.JsonPath;
 import io.sagawarden.testing.AppProcess;
 import io.sagawarden.testing.Eventually;
 import io.sagawarden.testing.PostgresTestDatabase;
+import io.sagawarden.testing.Processes;
 import io.sagawarden.testing.TestParticipant;
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -186,7 +186,7 @@ class AlertmanagerIT {
         }
 
         static Alertmanager start(Path binary, Path home, String webhook) throws IOException {
-            int port = freePort();
+            int port = Processes.freePort();
             Path config = home.resolve("alertmanager.yml");
             // Short group timings so that notifications (firing, then resolved) come within a second or two.
             Files.writeString(config, """
@@ -274,22 +274,7 @@ class AlertmanagerIT {
 
         @Override
         public void close() {
-            process.destroy();
-            try {
-                if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                    process.destroyForcibly();
-                    process.waitFor(10, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                process.destroyForcibly();
-            }
-        }
-
-        private static int freePort() throws IOException {
-            try (ServerSocket socket = new ServerSocket(0)) {
-                return socket.getLocalPort();
-            }
+            Processes.stop(process, Duration.ofSeconds(10));
         }
     }
 }

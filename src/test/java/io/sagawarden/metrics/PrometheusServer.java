@@ -1,5 +1,6 @@
 package io.sagawarden.metrics;
 
+import io.sagawarden.testing.Processes;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -17,7 +18,6 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -73,7 +73,7 @@ final class PrometheusServer implements AutoCloseable {
                         static_configs:
                           - targets: ["%s"]
                     """.formatted(rules.toAbsolutePath(), JOB, target));
-            int port = freePort();
+            int port = Processes.freePort();
             Path log = Files.createDirectories(Path.of("target", "it-logs")).resolve("prometheus-" + port + ".log");
             Process process = new ProcessBuilder(binary.toString(),
                     "--config.file=" + config,
@@ -131,16 +131,7 @@ final class PrometheusServer implements AutoCloseable {
 
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(10, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            process.destroyForcibly();
-        }
+        Processes.stop(process, Duration.ofSeconds(10));
         try (Stream<Path> files = Files.walk(home)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException e) {
@@ -166,7 +157,7 @@ final class PrometheusServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
             }
-            sleep(200);
+            Processes.sleep(200);
         }
         close();
         throw new IllegalStateException("Prometheus was not ready within " + timeout + "; see " + log);
@@ -197,21 +188,5 @@ final class PrometheusServer implements AutoCloseable {
 
     private static Stream<JsonNode> stream(JsonNode array) {
         return java.util.stream.StreamSupport.stream(array.spliterator(), false);
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

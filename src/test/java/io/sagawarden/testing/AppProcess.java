@@ -1,7 +1,6 @@
 package io.sagawarden.testing;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -39,7 +38,7 @@ public final class AppProcess implements AutoCloseable {
         if (!Files.exists(JAR)) {
             throw new IllegalStateException(JAR + " is missing: integration tests run after `mvnw package`");
         }
-        int port = freePort();
+        int port = Processes.freePort();
         List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx384m", "-XX:+UseSerialGC",
                 "-Dquarkus.http.port=" + port,
                 "-Dquarkus.datasource.jdbc.url=" + PostgresTestDatabase.url(database),
@@ -85,17 +84,7 @@ public final class AppProcess implements AutoCloseable {
 
     @Override
     public void close() {
-        if (process.isAlive()) {
-            process.destroy();
-            try {
-                if (!process.waitFor(java.util.concurrent.TimeUnit.SECONDS.toMillis(20), java.util.concurrent.TimeUnit.MILLISECONDS)) {
-                    process.destroyForcibly();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                process.destroyForcibly();
-            }
-        }
+        Processes.stop(process, Duration.ofSeconds(20));
     }
 
     public HttpResponse<String> post(String path, String json) {
@@ -129,7 +118,7 @@ public final class AppProcess implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
             }
-            sleep(200);
+            Processes.sleep(200);
         }
         process.destroyForcibly();
         throw new IllegalStateException(name + " was not ready within " + timeout + "; see " + log);
@@ -137,21 +126,5 @@ public final class AppProcess implements AutoCloseable {
 
     private static String javaBinary() {
         return ProcessHandle.current().info().command().orElse("java");
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }
