@@ -83,7 +83,13 @@ final class PrometheusServer implements AutoCloseable {
                     "--log.level=warn")
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             PrometheusServer server = new PrometheusServer(process, home, log, "http://127.0.0.1:" + port);
-            server.awaitReady(Duration.ofSeconds(30));
+            try {
+                Processes.awaitReady(process, "Prometheus", URI.create(server.baseUrl + "/-/ready"),
+                        Duration.ofSeconds(30), log);
+            } catch (IllegalStateException e) {
+                server.close();
+                throw e;
+            }
             return server;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start Prometheus", e);
@@ -137,30 +143,6 @@ final class PrometheusServer implements AutoCloseable {
         } catch (IOException e) {
             // a temporary directory left behind is harmless
         }
-    }
-
-    private void awaitReady(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("Prometheus exited at start-up; see " + log);
-            }
-            try {
-                HttpResponse<Void> ready = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl + "/-/ready"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
-                if (ready.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-            Processes.sleep(200);
-        }
-        close();
-        throw new IllegalStateException("Prometheus was not ready within " + timeout + "; see " + log);
     }
 
     private JsonNode get(String path) {

@@ -57,7 +57,7 @@ public final class AppProcess implements AutoCloseable {
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(log.toFile()).start();
             AppProcess app = new AppProcess(name, port, process, log);
-            app.awaitReady(Duration.ofSeconds(60));
+            Processes.awaitReady(process, name, URI.create(app.baseUrl() + "/q/health/ready"), Duration.ofSeconds(60), log);
             return app;
         } catch (IOException e) {
             throw new IllegalStateException("cannot start " + name, e);
@@ -98,30 +98,6 @@ public final class AppProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
-    }
-
-    private void awaitReady(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException(name + " exited at start-up; see " + log);
-            }
-            try {
-                HttpResponse<Void> ready = HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl() + "/q/health/ready"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
-                if (ready.statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-            Processes.sleep(200);
-        }
-        process.destroyForcibly();
-        throw new IllegalStateException(name + " was not ready within " + timeout + "; see " + log);
     }
 
     private static String javaBinary() {
