@@ -120,7 +120,8 @@ public class SagaRunner {
                             "Saga %s (%s) ended %s%s", run.id(), run.type(), event.kind(),
                             run.reason() == null ? "" : " (" + run.reason() + ")");
                 }
-                case "STEP_COMPENSATED" -> metrics.compensated(run.type(), event.step(), run.reason().name());
+                // The event's own reason: a saga that restarts has none any more once the transition is done.
+                case "STEP_COMPENSATED" -> metrics.compensated(run.type(), event.step(), (String) event.detail().get("reason"));
                 case "LOCKS_GRANTED" -> {
                     if (event.detail().get("waitedMs") instanceof Number ms) {
                         lockMetrics.waited(Duration.ofMillis(ms.longValue()));
