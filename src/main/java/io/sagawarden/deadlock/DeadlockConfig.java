@@ -12,7 +12,10 @@ public interface DeadlockConfig {
     @WithDefault("PT30S")
     Duration interval();
 
-    /** How long after a saga starts waiting a round runs, so a burst of waits costs one round. */
+    /**
+     * The least time between two rounds that waits trigger: a lone wait is looked at at once, and a burst of
+     * waits costs a round per debounce rather than a round per wait.
+     */
     @WithDefault("PT0.025S")
     Duration debounce();
 }

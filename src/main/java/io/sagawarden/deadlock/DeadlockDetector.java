@@ -45,6 +45,9 @@ public class DeadlockDetector {
             Thread.ofPlatform().name("deadlock-detector").daemon().factory());
     private final AtomicBoolean roundPending = new AtomicBoolean();
     private volatile String lastFingerprint;
+    private volatile long lastRoundEnded = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
+    /** Rounds in a row that could not settle what they saw; only the round thread touches it. */
+    private int unsettledRounds;
 
     public DeadlockDetector(DeadlockStore store, Leadership leadership, DeadlockMetrics metrics, DeadlockConfig config,
                             PgListener listener, Clock clock, LockManager locks) {
@@ -69,13 +72,22 @@ public class DeadlockDetector {
         rounds.shutdownNow();
     }
 
-    /** A saga started waiting: run a round soon, once for a whole burst of waits. */
+    /**
+     * A saga started waiting: run a round now, or, if one ended less than the debounce ago, as soon as the
+     * debounce has passed, so a lone wait is looked at at once and a burst of waits costs few rounds.
+     */
     public void requestRound() {
+        long sinceLastRound = System.nanoTime() - lastRoundEnded;
+        roundAfter(config.debounce().minusNanos(sinceLastRound));
+    }
+
+    private void roundAfter(Duration delay) {
         if (leadership.isLeader() && roundPending.compareAndSet(false, true)) {
             rounds.schedule(() -> {
                 roundPending.set(false);
                 guarded();
-            }, config.debounce().toMillis(), TimeUnit.MILLISECONDS);
+                lastRoundEnded = System.nanoTime();
+            }, Math.max(0, delay.toMillis()), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -93,12 +105,26 @@ public class DeadlockDetector {
         }
     }
 
+    /**
+     * Runs a round; when it could not settle everything it saw (it failed, or spared a victim whose cycle
+     * changed under it), looks again soon, backing off while that keeps happening, instead of leaving a
+     * deadlock that may still stand to the sweep.
+     */
     private void guarded() {
+        boolean settled;
         try {
-            runOnce();
+            settled = runOnce().skippedVictims() == 0;
         } catch (RuntimeException e) {
             lastFingerprint = null;
+            settled = false;
             LOG.errorf(e, "A deadlock detector round failed; the next one retries");
+        }
+        if (settled) {
+            unsettledRounds = 0;
+        } else {
+            unsettledRounds = Math.min(unsettledRounds + 1, 10);
+            Duration again = config.debounce().multipliedBy(1L << unsettledRounds);
+            roundAfter(again.compareTo(config.interval()) < 0 ? again : config.interval());
         }
     }
 
@@ -120,14 +146,15 @@ public class DeadlockDetector {
         Instant now = clock.instant();
         Map<UUID, SagaNode> nodes = store.nodes(DeadlockFinder.sagasInDeadlockedGroups(graph));
         List<DeadlockFinder.Resolution> resolutions = DeadlockFinder.resolve(graph, nodes, now);
+        List<Optional<UUID>> outcomes = store.abortVictims(resolutions, nodes, now);
         int aborted = 0;
         int skipped = 0;
-        for (DeadlockFinder.Resolution resolution : resolutions) {
-            Optional<UUID> deadlock = store.abortVictim(resolution, nodes, now);
-            if (deadlock.isPresent()) {
+        for (int i = 0; i < resolutions.size(); i++) {
+            DeadlockFinder.Resolution resolution = resolutions.get(i);
+            if (outcomes.get(i).isPresent()) {
                 aborted++;
                 metrics.detected("abort_saga");
-                LOG.warnf("Deadlock %s: aborted saga %s (%s) of a %d-saga cycle", deadlock.get(),
+                LOG.warnf("Deadlock %s: aborted saga %s (%s) of a %d-saga cycle", outcomes.get(i).get(),
                         resolution.victim().id(), resolution.why(), resolution.cycle().size());
             } else {
                 skipped++;

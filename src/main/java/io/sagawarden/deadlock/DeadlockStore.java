@@ -14,6 +14,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,10 +49,6 @@ public class DeadlockStore {
                 .orElse("");
     }
 
-    /**
-     * Every wait edge, from one query (one snapshot) of the queued requests and the holders of their
-     * resources; who blocks whom is decided by {@link LockQueue}, the same rules the lock manager grants by.
-     */
     /** The wait edges, and the waiting sagas that nothing blocks (their wake-up is due, or was lost). */
     public record Waits(List<WaitEdge> edges, Set<UUID> unblocked) {
     }
@@ -60,37 +57,44 @@ public class DeadlockStore {
         return waits().edges();
     }
 
+    /**
+     * Every wait edge, from one query (one snapshot) of the queued requests and the holders of their
+     * resources; who blocks whom is decided by {@link LockQueue}, the same rules the lock manager grants by.
+     * Rows go straight into their resource's holders and queue: at 100,000 waits a round must not double its
+     * garbage with a copy of every row.
+     */
     public Waits waits() {
-        record Row(long seq, String resource, UUID saga, LockMode mode, boolean upgrade, boolean held, Instant queuedAt) {
+        record Queue(List<LockQueue.Holder> holders, List<LockQueue.Waiter> waiters) {
         }
-        List<Row> rows = QuarkusTransaction.requiringNew().call(() -> sql.query("""
+        Map<String, Queue> queues = new HashMap<>();
+        Map<UUID, Instant> waitingSince = new HashMap<>();
+        QuarkusTransaction.requiringNew().run(() -> sql.query("""
                 SELECT 0 AS seq, l.resource, l.saga_id, l.mode, false AS upgrade, true AS held, NULL::timestamptz AS queued_at
                 FROM resource_locks l WHERE l.resource IN (SELECT resource FROM lock_waits)
                 UNION ALL
-                SELECT seq, resource, saga_id, mode, upgrade, false, queued_at FROM lock_waits""",
-                rs -> new Row(rs.getLong(1), rs.getString(2), rs.getObject(3, UUID.class), LockMode.valueOf(rs.getString(4)),
-                        rs.getBoolean(5), rs.getBoolean(6), Sql.instant(rs, "queued_at"))));
-        Map<String, List<LockQueue.Holder>> holders = new HashMap<>();
-        Map<String, List<Row>> waits = new HashMap<>();
-        for (Row r : rows) {
-            if (r.held()) {
-                holders.computeIfAbsent(r.resource(), k -> new ArrayList<>()).add(new LockQueue.Holder(r.saga(), r.mode()));
-            } else {
-                waits.computeIfAbsent(r.resource(), k -> new ArrayList<>()).add(r);
+                SELECT seq, resource, saga_id, mode, upgrade, false, queued_at FROM lock_waits""", rs -> {
+            Queue queue = queues.computeIfAbsent(rs.getString(2), r -> new Queue(new ArrayList<>(1), new ArrayList<>(1)));
+            UUID saga = rs.getObject(3, UUID.class);
+            LockMode mode = LockMode.valueOf(rs.getString(4));
+            if (rs.getBoolean(6)) {
+                return queue.holders().add(new LockQueue.Holder(saga, mode));
             }
-        }
+            // A saga waits in one queue at a time; should it ever be in two, it waits since the earlier.
+            waitingSince.merge(saga, Sql.instant(rs, "queued_at"), (a, b) -> a.isBefore(b) ? a : b);
+            return queue.waiters().add(new LockQueue.Waiter(rs.getLong(1), saga, mode, rs.getBoolean(5)));
+        }));
         List<WaitEdge> edges = new ArrayList<>();
-        Set<UUID> unblocked = new java.util.HashSet<>();
-        waits.forEach((resource, queued) -> {
-            LockQueue queue = new LockQueue(holders.getOrDefault(resource, List.of()),
-                    queued.stream().map(w -> new LockQueue.Waiter(w.seq(), w.saga(), w.mode(), w.upgrade())).toList());
-            for (Row w : queued) {
+        Set<UUID> unblocked = new HashSet<>();
+        queues.forEach((resource, queued) -> {
+            LockQueue queue = new LockQueue(queued.holders(), queued.waiters());
+            for (LockQueue.Waiter w : queue.waiters()) {
                 List<LockQueue.Blocker> blockers = queue.blockers(w.saga(), w.mode());
                 if (blockers.isEmpty()) {
                     unblocked.add(w.saga());
                 }
                 for (LockQueue.Blocker b : blockers) {
-                    edges.add(new WaitEdge(w.saga(), b.saga(), resource, w.mode(), b.mode(), b.kind(), w.queuedAt()));
+                    edges.add(new WaitEdge(w.saga(), b.saga(), resource, w.mode(), b.mode(), b.kind(),
+                            waitingSince.get(w.saga())));
                 }
             }
         });
@@ -113,50 +117,66 @@ public class DeadlockStore {
     }
 
     /**
-     * Aborts the victim if, and only if, its cycle still stands: in one transaction the cycle's resources are
-     * held still, every edge is checked again, and the victim's state is compared and set. Returns the id of
-     * the deadlock record, or empty when the cycle had changed (a lock was granted or a saga left meanwhile).
+     * Aborts each victim if, and only if, its cycle still stands, all in one transaction: the resources of the
+     * cycles are held still, every edge is checked again, and each victim's state is compared and set. Returns,
+     * per resolution in order, the id of its deadlock record, or empty when its cycle had changed (a lock was
+     * granted or a saga left meanwhile) and the victim was spared.
      */
-    public Optional<UUID> abortVictim(DeadlockFinder.Resolution resolution, Map<UUID, SagaNode> nodes, Instant detectedAt) {
+    public List<Optional<UUID>> abortVictims(List<DeadlockFinder.Resolution> resolutions, Map<UUID, SagaNode> nodes,
+                                             Instant detectedAt) {
+        if (resolutions.isEmpty()) {
+            return List.of();
+        }
         return QuarkusTransaction.requiringNew().call(() -> {
-            List<WaitEdge> cycle = resolution.cycle();
-            Set<String> resources = cycle.stream().map(WaitEdge::resource).collect(Collectors.toSet());
+            Set<String> resources = resolutions.stream().flatMap(r -> r.cycle().stream()).map(WaitEdge::resource)
+                    .collect(Collectors.toSet());
             locks.holdStill(resources);
             Map<String, LockQueue> queues = locks.queues(resources);
-            for (WaitEdge edge : cycle) {
-                boolean stands = queues.get(edge.resource()).blockers(edge.waiter(), edge.requestedMode()).stream()
-                        .anyMatch(b -> b.saga().equals(edge.holder()) && b.kind() == edge.kind())
-                        && queues.get(edge.resource()).waiters().stream().anyMatch(w -> w.saga().equals(edge.waiter()));
-                if (!stands) {
-                    return Optional.empty();
-                }
+            List<Optional<UUID>> outcomes = new ArrayList<>();
+            for (DeadlockFinder.Resolution resolution : resolutions) {
+                boolean stands = resolution.cycle().stream().allMatch(edge -> stands(edge, queues.get(edge.resource())));
+                outcomes.add(stands ? abortVictim(resolution, nodes, detectedAt) : Optional.empty());
             }
-            UUID victim = resolution.victim().id();
-            Set<String> members = cycle.stream().map(e -> e.waiter().toString()).collect(Collectors.toSet());
-            boolean anyLeaving = sql.queryOne("""
-                    SELECT count(*) FROM sagas WHERE id = ANY (CAST(? AS uuid[]))
-                    AND (abort_reason IS NOT NULL OR status NOT IN ('WAITING', 'RUNNING'))""",
-                    rs -> rs.getLong(1) > 0, (Object) members.toArray(String[]::new)).orElse(true);
-            // Skip locked: the victim's own move may hold its row while it waits for these resources.
-            int aborted = anyLeaving ? 0 : sql.update("""
-                    UPDATE sagas SET abort_reason = 'DEADLOCK_VICTIM', next_run_at = now(), updated_at = now()
-                    WHERE id IN (SELECT id FROM sagas WHERE id = ? AND status = 'WAITING' AND abort_reason IS NULL
-                                 FOR UPDATE SKIP LOCKED)""", victim);
-            if (aborted != 1) {
-                return Optional.empty();
+            if (outcomes.stream().anyMatch(Optional::isPresent)) {
+                signal.announce();
             }
-            UUID id = UUID.randomUUID();
-            String text = DeadlockReport.text(cycle, nodes, resolution.victim(), resolution.why());
-            sql.update("""
-                    INSERT INTO deadlocks (id, detected_at, resolution, victim_saga_id, victim, cycle, text)
-                    VALUES (?, ?, 'ABORT_SAGA', ?, CAST(? AS jsonb), CAST(? AS jsonb), ?)""",
-                    id, detectedAt, victim, json.write(victimJson(resolution, detectedAt)), json.write(cycleJson(cycle)), text);
-            events.append(victim, "DEADLOCK_VICTIM", null, Map.of("deadlockId", id.toString(), "why", resolution.why()));
-            alerts.raise(AlertKind.DEADLOCK, victim, "Deadlock of " + cycle.size() + " sagas; saga " + victim + " aborted",
-                    text, Map.of("deadlockId", id.toString()));
-            signal.announce();
-            return Optional.of(id);
+            return outcomes;
         });
+    }
+
+    private static boolean stands(WaitEdge edge, LockQueue queue) {
+        return queue.waiters().stream().anyMatch(w -> w.saga().equals(edge.waiter()))
+                && queue.blockers(edge.waiter(), edge.requestedMode()).stream()
+                        .anyMatch(b -> b.saga().equals(edge.holder()) && b.kind() == edge.kind());
+    }
+
+    /** Part of {@link #abortVictims}'s transaction, with the cycle's resources held still and its edges checked. */
+    private Optional<UUID> abortVictim(DeadlockFinder.Resolution resolution, Map<UUID, SagaNode> nodes, Instant detectedAt) {
+        List<WaitEdge> cycle = resolution.cycle();
+        UUID victim = resolution.victim().id();
+        String[] members = cycle.stream().map(e -> e.waiter().toString()).distinct().toArray(String[]::new);
+        // One statement: no member of the cycle is leaving already, and the victim (not locked by a move of its
+        // own: skip it then) still waits with no abort requested.
+        int aborted = sql.update("""
+                UPDATE sagas SET abort_reason = 'DEADLOCK_VICTIM', next_run_at = now(), updated_at = now()
+                WHERE id IN (SELECT id FROM sagas WHERE id = ? AND status = 'WAITING' AND abort_reason IS NULL
+                             FOR UPDATE SKIP LOCKED)
+                  AND NOT EXISTS (SELECT 1 FROM sagas m WHERE m.id = ANY (CAST(? AS uuid[]))
+                                  AND (m.abort_reason IS NOT NULL OR m.status NOT IN ('WAITING', 'RUNNING')))""",
+                victim, members);
+        if (aborted != 1) {
+            return Optional.empty();
+        }
+        UUID id = UUID.randomUUID();
+        String text = DeadlockReport.text(cycle, nodes, resolution.victim(), resolution.why());
+        sql.update("""
+                INSERT INTO deadlocks (id, detected_at, resolution, victim_saga_id, victim, cycle, text)
+                VALUES (?, ?, 'ABORT_SAGA', ?, CAST(? AS jsonb), CAST(? AS jsonb), ?)""",
+                id, detectedAt, victim, json.write(victimJson(resolution, detectedAt)), json.write(cycleJson(cycle)), text);
+        events.append(victim, "DEADLOCK_VICTIM", null, Map.of("deadlockId", id.toString(), "why", resolution.why()));
+        alerts.raise(AlertKind.DEADLOCK, victim, "Deadlock of " + cycle.size() + " sagas; saga " + victim + " aborted",
+                text, Map.of("deadlockId", id.toString()));
+        return Optional.of(id);
     }
 
     private static Map<String, Object> victimJson(DeadlockFinder.Resolution r, Instant detectedAt) {

@@ -3,8 +3,10 @@ package io.sagawarden.deadlock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -12,53 +14,72 @@ import java.util.Set;
 import java.util.UUID;
 import org.jgrapht.Graph;
 import org.jgrapht.alg.connectivity.KosarajuStrongConnectivityInspector;
-import org.jgrapht.graph.AsSubgraph;
 import org.jgrapht.graph.DirectedPseudograph;
 
 /**
  * The wait-for graph: a vertex per saga, an edge per wait. Deadlocks are found as strongly connected
  * components (Kosaraju, O(V+E), without recursion per vertex): a component of two or more sagas, or a saga
- * with an edge to itself, is a deadlocked group. All simple cycles are never enumerated (exponential); a
+ * with an edge to itself, is a deadlocked group. The JGraphT graph holds the {@link CyclicCore} of the waits
+ * only, since nothing outside it can be on a cycle. All simple cycles are never enumerated (exponential); a
  * report names the shortest cycle through its victim.
  */
 public final class WaitForGraph {
 
-    private final Graph<UUID, WaitEdge> graph = new DirectedPseudograph<>(null, null, false);
+    private final List<WaitEdge> edges;
+    private final Graph<UUID, WaitEdge> core = new DirectedPseudograph<>(null, null, false);
+    private List<Set<UUID>> deadlockedGroups;
 
     public WaitForGraph(Collection<WaitEdge> edges) {
-        for (WaitEdge e : edges) {
-            graph.addVertex(e.waiter());
-            graph.addVertex(e.holder());
-            graph.addEdge(e.waiter(), e.holder(), e);
+        this.edges = List.copyOf(edges);
+        for (WaitEdge e : CyclicCore.of(this.edges)) {
+            core.addVertex(e.waiter());
+            core.addVertex(e.holder());
+            core.addEdge(e.waiter(), e.holder(), e);
         }
     }
 
-    public int vertexCount() {
-        return graph.vertexSet().size();
-    }
-
     public int edgeCount() {
-        return graph.edgeSet().size();
+        return edges.size();
     }
 
+    /** Every saga that waits or is waited for. */
     public Set<UUID> sagas() {
-        return graph.vertexSet();
+        Set<UUID> sagas = new HashSet<>();
+        for (WaitEdge e : edges) {
+            sagas.add(e.waiter());
+            sagas.add(e.holder());
+        }
+        return sagas;
     }
 
-    public Set<WaitEdge> edges() {
-        return graph.edgeSet();
+    public List<WaitEdge> edges() {
+        return edges;
     }
 
-    /** The deadlocked groups of the whole graph. */
+    /** The deadlocked groups of the whole graph, found once. */
     public List<Set<UUID>> deadlockedGroups() {
-        return deadlockedGroups(graph);
+        if (deadlockedGroups == null) {
+            deadlockedGroups = deadlockedGroups(core);
+        }
+        return deadlockedGroups;
     }
 
-    /** The deadlocked groups that remain inside {@code group} once {@code removed} sagas have left it. */
+    /**
+     * The deadlocked groups that remain inside {@code group} once {@code removed} sagas have left it: the group's
+     * own edges, peeled to their core again (one victim usually turns a big cycle into chains), searched anew.
+     */
     public List<Set<UUID>> deadlockedGroupsWithout(Set<UUID> group, Set<UUID> removed) {
-        Set<UUID> rest = new java.util.HashSet<>(group);
-        rest.removeAll(removed);
-        return deadlockedGroups(new AsSubgraph<>(graph, rest));
+        List<WaitEdge> rest = new ArrayList<>();
+        for (UUID saga : group) {
+            if (!removed.contains(saga)) {
+                for (WaitEdge e : core.outgoingEdgesOf(saga)) {
+                    if (group.contains(e.holder()) && !removed.contains(e.holder())) {
+                        rest.add(e);
+                    }
+                }
+            }
+        }
+        return new WaitForGraph(rest).deadlockedGroups();
     }
 
     /**
@@ -71,7 +92,7 @@ public final class WaitForGraph {
         frontier.add(saga);
         while (!frontier.isEmpty()) {
             UUID current = frontier.poll();
-            for (WaitEdge edge : graph.outgoingEdgesOf(current)) {
+            for (WaitEdge edge : core.outgoingEdgesOf(current)) {
                 UUID next = edge.holder();
                 if (!group.contains(next)) {
                     continue;
@@ -82,7 +103,7 @@ public final class WaitForGraph {
                     for (UUID at = current; !at.equals(saga); at = reachedBy.get(at).waiter()) {
                         cycle.add(reachedBy.get(at));
                     }
-                    java.util.Collections.reverse(cycle);
+                    Collections.reverse(cycle);
                     return Optional.of(cycle);
                 }
                 if (!reachedBy.containsKey(next) && !next.equals(saga)) {

@@ -233,7 +233,7 @@ class DeadlockFinderTest {
     @Test
     void a_cycle_through_a_leaving_saga_breaks_on_its_own_and_costs_no_victim() {
         // a is asked to abort: it leaves its queues and releases its locks without help. Aborting b as well
-        // would be a victim too many (and DeadlockStore.abortVictim would refuse a cycle with a leaving member).
+        // would be a victim too many (and DeadlockStore.abortVictims would refuse a cycle with a leaving member).
         List<WaitEdge> edges = List.of(hard(a, b, "r1"), hard(b, a, "r2"));
 
         assertThat(resolve(edges, nodes(abortPending(a, 9), node(b, 0)))).isEmpty();
