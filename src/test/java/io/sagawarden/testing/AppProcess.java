@@ -19,7 +19,10 @@ import java.util.Map;
 public final class AppProcess implements AutoCloseable {
 
     private static final Path JAR = Path.of("target", "quarkus-app", "quarkus-run.jar");
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** HTTP/1.1 and a deadline per request: a test waits on an answer, never forever on a stuck exchange. */
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
     private final String name;
     private final int port;
@@ -35,6 +38,11 @@ public final class AppProcess implements AutoCloseable {
 
     /** Starts a node on a free port against {@code database} and waits until it is ready. */
     public static AppProcess start(String name, String database, Map<String, String> settings) {
+        return start(name, database, settings, List.of());
+    }
+
+    /** As {@link #start(String, String, Map)}, with JVM options that override the defaults (a 384 MB heap). */
+    public static AppProcess start(String name, String database, Map<String, String> settings, List<String> jvmOptions) {
         if (!Files.exists(JAR)) {
             throw new IllegalStateException(JAR + " is missing: integration tests run after `mvnw package`");
         }
@@ -46,6 +54,7 @@ public final class AppProcess implements AutoCloseable {
                 "-Dquarkus.datasource.password=" + PostgresTestDatabase.PASSWORD,
                 "-Dsaga.participants.allowed-urls=http://127.0.0.1:*",
                 "-Dsaga.execution.node-id=" + name));
+        command.addAll(jvmOptions);
         // Several nodes share one PostgreSQL (100 connections by default): keep each pool modest unless told.
         if (!settings.containsKey("quarkus.datasource.jdbc.max-size")) {
             command.add("-Dquarkus.datasource.jdbc.max-size=16");
@@ -88,10 +97,17 @@ public final class AppProcess implements AutoCloseable {
     }
 
     public HttpResponse<String> post(String path, String json) {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)));
+    }
+
+    public HttpResponse<String> get(String path) {
+        return send(HttpRequest.newBuilder(URI.create(baseUrl() + path)).GET());
+    }
+
+    private static HttpResponse<String> send(HttpRequest.Builder request) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(baseUrl() + path))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString());
+            return HTTP.send(request.timeout(REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
