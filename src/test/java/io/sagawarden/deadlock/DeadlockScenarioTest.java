@@ -16,6 +16,8 @@ import io.sagawarden.testing.Eventually;
 import io.sagawarden.testing.SagaBuilder;
 import io.sagawarden.testing.TestParticipant;
 import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -23,6 +25,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -222,6 +226,60 @@ class DeadlockScenarioTest {
         } finally {
             db.execute("DELETE FROM sagas WHERE id IN ('" + a + "', '" + b + "')");
         }
+    }
+
+    /**
+     * A victim whose row was busy when the round came is skipped, and the detector looks again by itself: neither
+     * a new wait nor the sweep (10 minutes in tests) is needed for the deadlock to be resolved.
+     */
+    @Test
+    void a_victim_spared_because_its_row_was_busy_is_aborted_by_the_next_round_without_a_new_wait() throws Exception {
+        Db db = Db.ofUrl(jdbcUrl);
+        UUID a = UUID.randomUUID();
+        UUID b = UUID.randomUUID();
+        String ra = r("busy-a");
+        String rb = r("busy-b");
+        // Two sagas that no node may take up (a live lease elsewhere), b the lower priority: b is the victim.
+        for (UUID saga : List.of(a, b)) {
+            db.execute("INSERT INTO sagas (id, type, status, priority, definition, submitter, request_hash, next_run_at, "
+                    + "lease_owner, lease_expires_at, created_at, started_at, updated_at, progress_at) VALUES ('" + saga
+                    + "', 'BusySaga', 'WAITING', " + (saga.equals(a) ? 5 : 1) + ", '{}', 'test', 'x', 'infinity', "
+                    + "'elsewhere', now() + interval '1 hour', now(), now(), now(), now())");
+        }
+        double skippedBefore = skippedVictims();
+        try (Connection busy = db.connect()) {
+            busy.setAutoCommit(false);
+            try (Statement s = busy.createStatement()) {
+                // Busy as under a move of its own; NO KEY, so the foreign keys of the rows below can still be checked.
+                s.execute("SELECT 1 FROM sagas WHERE id = '" + b + "' FOR NO KEY UPDATE");
+            }
+            db.execute("INSERT INTO resource_locks VALUES ('" + ra + "', '" + a + "', 'EXCLUSIVE', now(), nextval('fencing_tokens')), "
+                    + "('" + rb + "', '" + b + "', 'EXCLUSIVE', now(), nextval('fencing_tokens'))");
+            db.execute("INSERT INTO lock_waits (resource, saga_id, mode, queued_at) VALUES ('" + rb + "', '" + a
+                    + "', 'EXCLUSIVE', now()), ('" + ra + "', '" + b + "', 'EXCLUSIVE', now())");
+            db.execute("SELECT pg_notify('saga_waits', '')");
+
+            Eventually.await("the busy victim to be skipped", Duration.ofSeconds(10), this::skippedVictims,
+                    n -> n > skippedBefore);
+            assertThat(db.count("SELECT count(*) FROM sagas WHERE id = '" + b + "' AND abort_reason IS NULL")).isEqualTo(1);
+            busy.commit();
+        }
+        try {
+            Eventually.await("the victim to be aborted once its row is free", Duration.ofSeconds(10),
+                    () -> db.count("SELECT count(*) FROM sagas WHERE id = '" + b + "' AND abort_reason = 'DEADLOCK_VICTIM'"),
+                    n -> n == 1);
+            assertThat(db.count("SELECT count(*) FROM deadlocks WHERE victim_saga_id = '" + b + "'")).isEqualTo(1);
+            assertThat(db.count("SELECT count(*) FROM sagas WHERE id = '" + a + "' AND abort_reason IS NULL")).isEqualTo(1);
+        } finally {
+            db.execute("DELETE FROM sagas WHERE id IN ('" + a + "', '" + b + "')");
+        }
+    }
+
+    private double skippedVictims() {
+        String metrics = given().get("/q/metrics").then().extract().asString();
+        Matcher m = Pattern.compile("(?m)^deadlock_victims_skipped_total ([0-9.eE+]+)$")
+                .matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
 
     @Test

@@ -31,7 +31,7 @@ public final class Db {
     /** Every row of {@code sql}, each as column name to value. */
     public List<Map<String, Object>> rows(String sql) {
         try (Connection c = DriverManager.getConnection(url, PostgresTestDatabase.USER, PostgresTestDatabase.PASSWORD);
-             Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+             Statement s = timed(c.createStatement()); ResultSet rs = s.executeQuery(sql)) {
             List<Map<String, Object>> rows = new ArrayList<>();
             int columns = rs.getMetaData().getColumnCount();
             while (rs.next()) {
@@ -47,13 +47,24 @@ public final class Db {
         }
     }
 
+    /** A statement that fails after a minute instead of hanging a test that blocked on a lock of its own. */
+    private static Statement timed(Statement statement) throws SQLException {
+        statement.setQueryTimeout(60);
+        return statement;
+    }
+
+    /** A connection of the caller's own, e.g. to hold a row lock in an open transaction while the service works. */
+    public Connection connect() throws SQLException {
+        return DriverManager.getConnection(url, PostgresTestDatabase.USER, PostgresTestDatabase.PASSWORD);
+    }
+
     public long count(String sql) {
         return ((Number) rows(sql).getFirst().values().iterator().next()).longValue();
     }
 
     public void execute(String sql) {
         try (Connection c = DriverManager.getConnection(url, PostgresTestDatabase.USER, PostgresTestDatabase.PASSWORD);
-             Statement s = c.createStatement()) {
+             Statement s = timed(c.createStatement())) {
             s.execute(sql);
         } catch (SQLException e) {
             throw new IllegalStateException(e);
