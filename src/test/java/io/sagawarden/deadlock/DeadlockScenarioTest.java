@@ -189,13 +189,8 @@ class DeadlockScenarioTest {
         UUID b = UUID.randomUUID();
         String ra = r("race-a");
         String rb = r("race-b");
-        // Two sagas that no node may take up (a live lease elsewhere): the cycle is all this test plays with.
-        for (UUID saga : List.of(a, b)) {
-            db.execute("INSERT INTO sagas (id, type, status, priority, definition, submitter, request_hash, next_run_at, "
-                    + "lease_owner, lease_expires_at, created_at, started_at, updated_at, progress_at) VALUES ('" + saga
-                    + "', 'RaceSaga', 'WAITING', " + (saga.equals(a) ? 5 : 1) + ", '{}', 'test', 'x', 'infinity', "
-                    + "'elsewhere', now() + interval '1 hour', now(), now(), now(), now())");
-        }
+        // The cycle is all this test plays with.
+        waitingElsewhere(db, "RaceSaga", a, b);
         Instant since = Instant.now();
         // The cycle as a detector round read it: a waits for race-b held by b, b waits for race-a held by a.
         List<WaitEdge> cycle = List.of(
@@ -239,13 +234,7 @@ class DeadlockScenarioTest {
         UUID b = UUID.randomUUID();
         String ra = r("busy-a");
         String rb = r("busy-b");
-        // Two sagas that no node may take up (a live lease elsewhere), b the lower priority: b is the victim.
-        for (UUID saga : List.of(a, b)) {
-            db.execute("INSERT INTO sagas (id, type, status, priority, definition, submitter, request_hash, next_run_at, "
-                    + "lease_owner, lease_expires_at, created_at, started_at, updated_at, progress_at) VALUES ('" + saga
-                    + "', 'BusySaga', 'WAITING', " + (saga.equals(a) ? 5 : 1) + ", '{}', 'test', 'x', 'infinity', "
-                    + "'elsewhere', now() + interval '1 hour', now(), now(), now(), now())");
-        }
+        waitingElsewhere(db, "BusySaga", a, b);
         double skippedBefore = skippedVictims();
         try (Connection busy = db.connect()) {
             busy.setAutoCommit(false);
@@ -272,6 +261,19 @@ class DeadlockScenarioTest {
             assertThat(db.count("SELECT count(*) FROM sagas WHERE id = '" + a + "' AND abort_reason IS NULL")).isEqualTo(1);
         } finally {
             db.execute("DELETE FROM sagas WHERE id IN ('" + a + "', '" + b + "')");
+        }
+    }
+
+    /**
+     * Two WAITING sagas that no node may take up (a live lease elsewhere), {@code high} of priority 5 and
+     * {@code low} of priority 1, so {@code low} is the victim of any cycle between them.
+     */
+    private static void waitingElsewhere(Db db, String type, UUID high, UUID low) {
+        for (UUID saga : List.of(high, low)) {
+            db.execute("INSERT INTO sagas (id, type, status, priority, definition, submitter, request_hash, next_run_at, "
+                    + "lease_owner, lease_expires_at, created_at, started_at, updated_at, progress_at) VALUES ('" + saga
+                    + "', '" + type + "', 'WAITING', " + (saga.equals(high) ? 5 : 1) + ", '{}', 'test', 'x', 'infinity', "
+                    + "'elsewhere', now() + interval '1 hour', now(), now(), now(), now())");
         }
     }
 
