@@ -20,8 +20,8 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.jboss.logging.Logger;
 
 /**
@@ -33,6 +33,8 @@ import org.jboss.logging.Logger;
 public class DeadlockDetector {
 
     private static final Logger LOG = Logger.getLogger(DeadlockDetector.class);
+    /** Retries back off from twice the debounce to 32 times it (0.8 s by default), never longer. */
+    private static final int MAX_BACKOFF_DOUBLINGS = 5;
 
     private final DeadlockStore store;
     private final Leadership leadership;
@@ -43,7 +45,8 @@ public class DeadlockDetector {
     private final Clock clock;
     private final ScheduledExecutorService rounds = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("deadlock-detector").daemon().factory());
-    private final AtomicBoolean roundPending = new AtomicBoolean();
+    /** The next round scheduled for a wait or a retry; guarded by this. */
+    private ScheduledFuture<?> nextRound;
     private volatile String lastFingerprint;
     private volatile long lastRoundEnded = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
     /** Rounds in a row that could not settle what they saw; only the round thread touches it. */
@@ -81,14 +84,33 @@ public class DeadlockDetector {
         roundAfter(config.debounce().minusNanos(sinceLastRound));
     }
 
-    private void roundAfter(Duration delay) {
-        if (leadership.isLeader() && roundPending.compareAndSet(false, true)) {
-            rounds.schedule(() -> {
-                roundPending.set(false);
-                guarded();
-                lastRoundEnded = System.nanoTime();
-            }, Math.max(0, delay.toMillis()), TimeUnit.MILLISECONDS);
+    /**
+     * Runs a round after {@code delay}, unless one is due sooner already; a round due later (a retry backing
+     * off) is brought forward, so a new wait is never kept waiting behind a retry.
+     */
+    private synchronized void roundAfter(Duration delay) {
+        if (!leadership.isLeader()) {
+            return;
         }
+        long delayMs = Math.max(0, delay.toMillis());
+        if (nextRound != null && !nextRound.isDone()) {
+            if (nextRound.getDelay(TimeUnit.MILLISECONDS) <= delayMs) {
+                return;
+            }
+            nextRound.cancel(false);
+        }
+        nextRound = rounds.schedule(this::scheduledRound, delayMs, TimeUnit.MILLISECONDS);
+    }
+
+    private void scheduledRound() {
+        synchronized (this) {
+            // The round now due is this one: from here on, a wait or a retry needs a round of its own.
+            if (nextRound != null && nextRound.getDelay(TimeUnit.NANOSECONDS) <= 0) {
+                nextRound = null;
+            }
+        }
+        guarded();
+        lastRoundEnded = System.nanoTime();
     }
 
     @Scheduled(every = "${saga.deadlock.interval:PT30S}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
@@ -122,7 +144,7 @@ public class DeadlockDetector {
         if (settled) {
             unsettledRounds = 0;
         } else {
-            unsettledRounds = Math.min(unsettledRounds + 1, 10);
+            unsettledRounds = Math.min(unsettledRounds + 1, MAX_BACKOFF_DOUBLINGS);
             Duration again = config.debounce().multipliedBy(1L << unsettledRounds);
             roundAfter(again.compareTo(config.interval()) < 0 ? again : config.interval());
         }
