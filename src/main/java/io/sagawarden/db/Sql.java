@@ -27,6 +27,8 @@ public class Sql {
 
     private final AgroalDataSource dataSource;
 
+    private static final int FETCH_SIZE = 5_000;
+
     public Sql(AgroalDataSource dataSource) {
         this.dataSource = dataSource;
     }
@@ -48,6 +50,30 @@ public class Sql {
                 rows.add(mapper.map(rs));
             }
             return rows;
+        } catch (SQLException e) {
+            throw new SqlFailure(sql, e);
+        }
+    }
+
+    /** Takes one row at a time; see {@link #forEach}. */
+    @FunctionalInterface
+    public interface RowConsumer {
+        void accept(ResultSet rs) throws SQLException;
+    }
+
+    /**
+     * Hands every row of a large result to {@code consumer}, fetched through a cursor {@value #FETCH_SIZE} rows
+     * at a time, so the whole result never sits in memory as raw rows. Needs the caller's transaction (a
+     * cursor lives in one).
+     */
+    public void forEach(String sql, RowConsumer consumer, Object... params) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, sql, params)) {
+            ps.setFetchSize(FETCH_SIZE);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    consumer.accept(rs);
+                }
+            }
         } catch (SQLException e) {
             throw new SqlFailure(sql, e);
         }

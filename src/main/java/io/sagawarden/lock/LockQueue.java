@@ -2,6 +2,7 @@ package io.sagawarden.lock;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
@@ -34,18 +35,32 @@ public final class LockQueue {
     private final List<Holder> holders;
     private final List<Waiter> waiters;
 
+    // Plain loops rather than streams below: the deadlock detector builds a queue per waited-for resource, up
+    // to 100,000 of them a round, and the garbage of a stream per call would cost it more than the rules do.
     public LockQueue(Collection<Holder> holders, Collection<Waiter> waiters) {
         this.holders = List.copyOf(holders);
-        this.waiters = waiters.stream().sorted(QUEUE_ORDER).toList();
+        List<Waiter> ordered = new ArrayList<>(waiters);
+        ordered.sort(QUEUE_ORDER);
+        this.waiters = Collections.unmodifiableList(ordered);
     }
 
     public Optional<LockMode> heldBy(UUID saga) {
-        return holders.stream().filter(h -> h.saga().equals(saga)).map(Holder::mode).findFirst();
+        return Optional.ofNullable(heldMode(saga));
     }
 
     /** True when {@code saga} already holds a mode that grants everything {@code mode} would. */
     public boolean covers(UUID saga, LockMode mode) {
-        return heldBy(saga).map(m -> m.covers(mode)).orElse(false);
+        LockMode held = heldMode(saga);
+        return held != null && held.covers(mode);
+    }
+
+    private LockMode heldMode(UUID saga) {
+        for (Holder h : holders) {
+            if (h.saga().equals(saga)) {
+                return h.mode();
+            }
+        }
+        return null;
     }
 
     /** True when {@code saga} may have {@code mode} on this resource now. */
@@ -64,7 +79,7 @@ public final class LockQueue {
                 blockers.add(new Blocker(h.saga(), h.mode(), Kind.HARD));
             }
         }
-        for (Waiter w : ahead(saga, heldBy(saga).isPresent())) {
+        for (Waiter w : ahead(saga, heldMode(saga) != null)) {
             if (!mode.isCompatibleWith(w.mode())) {
                 blockers.add(new Blocker(w.saga(), w.mode(), Kind.SOFT));
             }
