@@ -4,9 +4,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.scheduler.Scheduled;
 import io.sagawarden.cluster.Leadership;
-import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.sagawarden.db.PgListener;
-import io.sagawarden.lock.LockManager;
 import io.sagawarden.db.WorkSignal;
 import io.sagawarden.metrics.DeadlockMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -33,15 +31,12 @@ import org.jboss.logging.Logger;
 public class DeadlockDetector {
 
     private static final Logger LOG = Logger.getLogger(DeadlockDetector.class);
-    /** Retries back off from twice the debounce to 32 times it (0.8 s by default), never longer. */
-    private static final int MAX_BACKOFF_DOUBLINGS = 5;
 
     private final DeadlockStore store;
     private final Leadership leadership;
     private final DeadlockMetrics metrics;
     private final DeadlockConfig config;
     private final PgListener listener;
-    private final LockManager locks;
     private final Clock clock;
     private final ScheduledExecutorService rounds = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("deadlock-detector").daemon().factory());
@@ -49,18 +44,18 @@ public class DeadlockDetector {
     private ScheduledFuture<?> nextRound;
     private volatile String lastFingerprint;
     private volatile long lastRoundEnded = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
-    /** Rounds in a row that could not settle what they saw; only the round thread touches it. */
-    private int unsettledRounds;
+    /** Its round outcomes come from the round thread only. */
+    private final RoundPacing pacing;
 
     public DeadlockDetector(DeadlockStore store, Leadership leadership, DeadlockMetrics metrics, DeadlockConfig config,
-                            PgListener listener, Clock clock, LockManager locks) {
-        this.locks = locks;
+                            PgListener listener, Clock clock) {
         this.store = store;
         this.leadership = leadership;
         this.metrics = metrics;
         this.config = config;
         this.listener = listener;
         this.clock = clock;
+        this.pacing = new RoundPacing(config.debounce(), config.interval());
     }
 
     /** What one round found and did. */
@@ -75,13 +70,9 @@ public class DeadlockDetector {
         rounds.shutdownNow();
     }
 
-    /**
-     * A saga started waiting: run a round now, or, if one ended less than the debounce ago, as soon as the
-     * debounce has passed, so a lone wait is looked at at once and a burst of waits costs few rounds.
-     */
+    /** A saga started waiting: a round soon (see {@link RoundPacing}). */
     public void requestRound() {
-        long sinceLastRound = System.nanoTime() - lastRoundEnded;
-        roundAfter(config.debounce().minusNanos(sinceLastRound));
+        roundAfter(pacing.afterWait(Duration.ofNanos(System.nanoTime() - lastRoundEnded)));
     }
 
     /**
@@ -141,13 +132,7 @@ public class DeadlockDetector {
             settled = false;
             LOG.errorf(e, "A deadlock detector round failed; the next one retries");
         }
-        if (settled) {
-            unsettledRounds = 0;
-        } else {
-            unsettledRounds = Math.min(unsettledRounds + 1, MAX_BACKOFF_DOUBLINGS);
-            Duration again = config.debounce().multipliedBy(1L << unsettledRounds);
-            roundAfter(again.compareTo(config.interval()) < 0 ? again : config.interval());
-        }
+        pacing.afterRound(settled).ifPresent(this::roundAfter);
     }
 
     /** One round: load the graph, find the deadlocked groups, abort their victims. */
@@ -158,12 +143,7 @@ public class DeadlockDetector {
             return new Round(true, -1, 0, 0, Duration.ofNanos(System.nanoTime() - started));
         }
         DeadlockStore.Waits waits = store.waits();
-        if (!waits.unblocked().isEmpty()) {
-            int woken = QuarkusTransaction.requiringNew().call(() -> locks.wake(waits.unblocked()));
-            if (woken > 0) {
-                LOG.debugf("Woke %d waiting sagas that nothing blocks", woken);
-            }
-        }
+        store.wake(waits.unblocked());
         WaitForGraph graph = new WaitForGraph(waits.edges());
         Instant now = clock.instant();
         Map<UUID, SagaNode> nodes = store.nodes(DeadlockFinder.sagasInDeadlockedGroups(graph));

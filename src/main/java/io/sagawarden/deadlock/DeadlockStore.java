@@ -105,6 +105,13 @@ public class DeadlockStore {
         return new Waits(edges, unblocked);
     }
 
+    /** Wakes waiting sagas that nothing blocks: their wake-up is due, or was lost. */
+    public void wake(Set<UUID> unblocked) {
+        if (!unblocked.isEmpty()) {
+            QuarkusTransaction.requiringNew().call(() -> locks.wake(unblocked));
+        }
+    }
+
     /** What victim choice needs of the given sagas. */
     public Map<UUID, SagaNode> nodes(Set<UUID> ids) {
         if (ids.isEmpty()) {
