@@ -43,16 +43,9 @@ public class Sql {
     }
 
     public <T> List<T> query(String sql, RowMapper<T> mapper, Object... params) {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, sql, params);
-             ResultSet rs = ps.executeQuery()) {
-            List<T> rows = new ArrayList<>();
-            while (rs.next()) {
-                rows.add(mapper.map(rs));
-            }
-            return rows;
-        } catch (SQLException e) {
-            throw new SqlFailure(sql, e);
-        }
+        List<T> rows = new ArrayList<>();
+        each(sql, 0, rs -> rows.add(mapper.map(rs)), params);
+        return rows;
     }
 
     /** Takes one row at a time; see {@link #forEach}. */
@@ -67,8 +60,13 @@ public class Sql {
      * cursor lives in one).
      */
     public void forEach(String sql, RowConsumer consumer, Object... params) {
+        each(sql, FETCH_SIZE, consumer, params);
+    }
+
+    /** Every row to {@code consumer}; a fetch size of 0 lets the driver read the whole result at once. */
+    private void each(String sql, int fetchSize, RowConsumer consumer, Object... params) {
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, sql, params)) {
-            ps.setFetchSize(FETCH_SIZE);
+            ps.setFetchSize(fetchSize);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
                     consumer.accept(rs);
