@@ -11,6 +11,19 @@ public final class DeadlockReport {
     private DeadlockReport() {
     }
 
+    /** The cycle and its victim, then every saga of the group that the policy chose first and spared. */
+    public static String text(DeadlockFinder.Resolution resolution, Map<UUID, SagaNode> nodes) {
+        StringBuilder out = new StringBuilder(text(resolution.cycle(), nodes, resolution.victim(), resolution.why()));
+        for (DeadlockFinder.Spared spared : resolution.spared()) {
+            List<UUID> victims = spared.brokenBy();
+            out.append(' ').append(capitalized(describe(spared.saga()))).append(" was spared: aborting ")
+                    .append(victims.size() == 1 ? "saga " : "sagas ")
+                    .append(String.join(", ", victims.stream().map(UUID::toString).toList()))
+                    .append(" breaks every cycle it was on.");
+        }
+        return out.toString();
+    }
+
     public static String text(List<WaitEdge> cycle, Map<UUID, SagaNode> nodes, SagaNode victim, String why) {
         StringBuilder out = new StringBuilder();
         for (int i = 0; i < cycle.size(); i++) {
@@ -30,6 +43,10 @@ public final class DeadlockReport {
             }
         }
         return out.append(". Victim: saga ").append(victim.id()).append(", ").append(why).append('.').toString();
+    }
+
+    private static String capitalized(String text) {
+        return Character.toUpperCase(text.charAt(0)) + text.substring(1);
     }
 
     private static String describe(SagaNode node) {

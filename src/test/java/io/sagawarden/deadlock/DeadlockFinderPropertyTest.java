@@ -78,6 +78,7 @@ class DeadlockFinderPropertyTest {
         int deadlocked = 0;
         int withSeveralVictims = 0;
         int blockedOnlyByLeavers = 0;
+        int withSpared = 0;
         for (long seed = FIRST_SEED; seed < FIRST_SEED + GRAPHS; seed++) {
             Random rnd = new Random(seed);
             Case c = randomCase(rnd);
@@ -85,6 +86,9 @@ class DeadlockFinderPropertyTest {
                 List<DeadlockFinder.Resolution> resolutions = check(c, rnd);
                 if (!resolutions.isEmpty()) {
                     deadlocked++;
+                }
+                if (resolutions.stream().anyMatch(r -> !r.spared().isEmpty())) {
+                    withSpared++;
                 }
                 if (resolutions.size() > 1) {
                     withSeveralVictims++;
@@ -99,6 +103,7 @@ class DeadlockFinderPropertyTest {
         // The generator must actually exercise the interesting cases.
         assertThat(deadlocked).as("graphs with a deadlock").isGreaterThan(GRAPHS / 4);
         assertThat(withSeveralVictims).as("graphs needing several victims").isGreaterThan(GRAPHS / 20);
+        assertThat(withSpared).as("graphs where a greedy choice is spared").isPositive();
         assertThat(blockedOnlyByLeavers).as("cyclic graphs whose cycles all run through leaving sagas").isPositive();
     }
 
@@ -116,19 +121,30 @@ class DeadlockFinderPropertyTest {
         assertThat(onCycles).containsAll(victims);
         assertThat(victims.size()).isLessThanOrEqualTo(onCycles.size());
 
-        // Each victim, when chosen, sat on a cycle of what was left and was the most expendable of its group.
+        // Each victim's reported cycle is real and avoids leaving sagas and the victims reported before it.
         Set<UUID> removed = new HashSet<>(leaving);
         for (DeadlockFinder.Resolution r : resolutions) {
             UUID victim = r.victim().id();
-            assertThat(onCycle(victim, edges, removed)).as("victim %s on a cycle when chosen", victim).isTrue();
             assertIsCycleThrough(r.cycle(), victim, edges);
             assertThat(r.cycle()).as("cycle avoids leaving sagas and earlier victims")
                     .allSatisfy(e -> assertThat(removed).doesNotContain(e.waiter(), e.holder()));
-            Set<UUID> group = stronglyConnected(victim, edges, removed);
-            List<SagaNode> ranked = group.stream().map(c.nodes()::get).sorted(ORACLE_ORDER).toList();
-            assertThat(r.victim()).as("most expendable of its group %s", group).isEqualTo(ranked.getFirst());
-            assertThat(r.why()).isEqualTo(expectedWhy(ranked, r));
             removed.add(victim);
+        }
+
+        // The victims are the policy's greedy choices, less every one the later choices make needless.
+        List<Chosen> chosen = greedyChoices(c, leaving);
+        Map<UUID, String> kept = spareNeedless(chosen, edges, leaving);
+        assertThat(victims).containsExactlyInAnyOrderElementsOf(kept.keySet());
+        resolutions.forEach(r -> assertThat(r.why()).as("why %s", r.victim().id()).isEqualTo(kept.get(r.victim().id())));
+        List<UUID> spared = resolutions.stream().flatMap(r -> r.spared().stream()).map(s -> s.saga().id()).toList();
+        assertThat(spared).as("spared: chosen first, then not needed")
+                .containsExactlyInAnyOrderElementsOf(chosen.stream().map(Chosen::victim).filter(v -> !kept.containsKey(v)).toList());
+
+        // Minimal: every victim is needed, since without its abort some cycle avoiding the leavers would stand.
+        for (UUID victim : victims) {
+            Set<UUID> others = new HashSet<>(leaving);
+            victims.stream().filter(v -> !v.equals(victim)).forEach(others::add);
+            assertThat(acyclic(edges, others)).as("victim %s can be spared", victim).isFalse();
         }
 
         // Nothing cyclic is left but cycles that run through a saga leaving on its own (compensating or
@@ -158,13 +174,46 @@ class DeadlockFinderPropertyTest {
         return resolutions;
     }
 
+    private record Chosen(UUID victim, String why) {
+    }
+
+    /** The policy's choices, one at a time: the most expendable of some group left, until no group is left. */
+    private static List<Chosen> greedyChoices(Case c, Set<UUID> leaving) {
+        Set<UUID> removed = new HashSet<>(leaving);
+        List<Chosen> chosen = new ArrayList<>();
+        while (true) {
+            Set<UUID> cyclic = sagasOnCycles(c.edges(), removed);
+            if (cyclic.isEmpty()) {
+                return chosen;
+            }
+            UUID any = cyclic.stream().min(Comparator.comparing(UUID::toString)).orElseThrow();
+            List<SagaNode> ranked = stronglyConnected(any, c.edges(), removed).stream().map(c.nodes()::get)
+                    .sorted(ORACLE_ORDER).toList();
+            chosen.add(new Chosen(ranked.getFirst().id(), expectedWhy(ranked)));
+            removed.add(ranked.getFirst().id());
+        }
+    }
+
+    /** Latest choice first: a victim whose abort the others make needless is spared. Returns victim → why. */
+    private static Map<UUID, String> spareNeedless(List<Chosen> chosen, List<WaitEdge> edges, Set<UUID> leaving) {
+        List<Chosen> kept = new ArrayList<>(chosen);
+        for (Chosen candidate : chosen.reversed()) {
+            Set<UUID> without = new HashSet<>(leaving);
+            kept.stream().filter(k -> k != candidate).forEach(k -> without.add(k.victim()));
+            if (acyclic(edges, without)) {
+                kept.remove(candidate);
+            }
+        }
+        return kept.stream().collect(Collectors.toMap(Chosen::victim, Chosen::why));
+    }
+
     /** Per victim: why, and the length of the (shortest) cycle reported; both independent of edge order. */
     private static Map<UUID, String> summary(List<DeadlockFinder.Resolution> resolutions) {
         return resolutions.stream().collect(Collectors.toMap(r -> r.victim().id(),
                 r -> r.why() + " / " + r.cycle().size()));
     }
 
-    private static String expectedWhy(List<SagaNode> ranked, DeadlockFinder.Resolution r) {
+    private static String expectedWhy(List<SagaNode> ranked) {
         SagaNode v = ranked.getFirst();
         List<SagaNode> candidates = ranked.stream().filter(SagaNode::mayBeVictim).toList();
         List<SagaNode> samePriority = candidates.stream().filter(n -> n.priority() == v.priority()).toList();

@@ -334,4 +334,43 @@ class DeadlockFinderTest {
 
         assertThat(victims(resolutions)).containsExactly(b, c);
     }
+
+    @Test
+    void a_victim_chosen_first_is_spared_when_a_later_one_breaks_every_cycle_it_was_on() {
+        // X (priority 0, oldest) holds r3 and waits for r1; Y (1) holds r1 and waits for r2; Z (3) holds r2 and
+        // waits for r3; W (0, newest) waits for r1, queued ahead of X. The policy picks W first (the shorter
+        // running of the two lowest), which leaves X→Y→Z→X; then X. Aborting X alone breaks both cycles.
+        UUID w = a;
+        UUID xx = b;
+        UUID y = c;
+        UUID z = d;
+        List<WaitEdge> edges = new ArrayList<>(edgesOf("r1", new LockQueue(List.of(new Holder(y, EXCLUSIVE)),
+                List.of(new Waiter(1, w, EXCLUSIVE, false), new Waiter(2, xx, EXCLUSIVE, false)))));
+        edges.add(hard(y, z, "r2"));
+        edges.add(hard(z, xx, "r3"));
+        assertThat(edges).contains(new WaitEdge(xx, w, "r1", EXCLUSIVE, EXCLUSIVE, Kind.SOFT, DeadlockFixtures.SINCE));
+        SagaNode oldest = node(xx, 0, NOW.minusSeconds(600));
+        SagaNode newest = node(w, 0, NOW.minusSeconds(5));
+        Map<UUID, SagaNode> all = nodes(newest, oldest, node(y, 1), node(z, 3));
+
+        var resolutions = resolveAndCheck(edges, all);
+
+        assertThat(victims(resolutions)).containsExactly(xx);
+        DeadlockFinder.Resolution only = resolutions.getFirst();
+        assertThat(only.why()).isEqualTo("lowest priority (0) in the cycle");
+        assertThat(only.cycle()).containsExactly(hard(xx, y, "r1"), hard(y, z, "r2"), hard(z, xx, "r3"));
+        assertThat(only.spared()).containsExactly(new DeadlockFinder.Spared(newest, List.of(xx)));
+        assertThat(DeadlockReport.text(only, all)).endsWith(". Saga " + w + " (TestSaga, priority 0) was spared: aborting saga "
+                + xx + " breaks every cycle it was on.");
+    }
+
+    @Test
+    void several_victims_stay_when_each_is_needed() {
+        // Two 2-cycles joined through b: a⇄b and b⇄c, with b the highest priority. a and c must both go.
+        List<WaitEdge> edges = List.of(hard(a, b, "r1"), hard(b, a, "r2"), hard(b, c, "r3"), hard(c, b, "r4"));
+        var resolutions = resolveAndCheck(edges, nodes(node(a, 0), node(b, 9), node(c, 1)));
+
+        assertThat(victims(resolutions)).containsExactly(a, c);
+        assertThat(resolutions).allSatisfy(r -> assertThat(r.spared()).isEmpty());
+    }
 }
