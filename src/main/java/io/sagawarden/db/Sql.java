@@ -122,14 +122,38 @@ public class Sql {
         }
     }
 
-    /** A statement failed; carries the SQL so logs show what was attempted. */
+    /**
+     * A statement failed; carries the SQL so logs show what was attempted. The driver's message is cut short:
+     * a failed batch repeats its parameters, which may hold a whole participant reply.
+     */
     public static final class SqlFailure extends RuntimeException {
+        private static final int MAX_MESSAGE = 500;
+
         public SqlFailure(String sql, SQLException cause) {
-            super(cause.getMessage() + " [SQL state " + cause.getSQLState() + "] in: " + sql.strip(), cause);
+            super(excerpt(cause.getMessage()) + " [SQL state " + cause.getSQLState() + "] in: " + sql.strip(),
+                    cause);
         }
 
         public String sqlState() {
             return getCause() instanceof SQLException s ? s.getSQLState() : null;
+        }
+
+        /**
+         * True when the database refused the data itself (a data exception, class 22, or a program limit, class
+         * 54): the same values would fail again however often they were tried.
+         */
+        public boolean refusedData() {
+            for (SQLException e = (SQLException) getCause(); e != null; e = e.getNextException()) {
+                String state = e.getSQLState();
+                if (state != null && (state.startsWith("22") || state.startsWith("54"))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private static String excerpt(String message) {
+            return message == null || message.length() <= MAX_MESSAGE ? message : message.substring(0, MAX_MESSAGE) + "…";
         }
     }
 }

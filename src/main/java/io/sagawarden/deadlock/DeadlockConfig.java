@@ -2,6 +2,8 @@ package io.sagawarden.deadlock;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
 import java.time.Duration;
 
 /** When the deadlock detector runs. */
@@ -18,4 +20,22 @@ public interface DeadlockConfig {
      */
     @WithDefault("PT0.025S")
     Duration debounce();
+
+    /**
+     * How many times a deadlock victim submitted with {@code onDeadlock: RESTART} runs again; a victim that has
+     * used them up ends COMPENSATED with reason DEADLOCK_VICTIM.
+     */
+    @WithDefault("10")
+    @Min(0) @Max(1000)
+    int maxRestarts();
+
+    /**
+     * The wait before a victim's first restart; it doubles with every further restart of the same saga, up to
+     * {@link #restartMaxBackoff()}, with equal jitter, so that sagas that keep colliding fall out of step.
+     */
+    @WithDefault("PT0.2S")
+    Duration restartBackoff();
+
+    @WithDefault("PT30S")
+    Duration restartMaxBackoff();
 }

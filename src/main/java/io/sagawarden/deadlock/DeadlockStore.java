@@ -179,7 +179,7 @@ public class DeadlockStore {
             return Optional.empty();
         }
         UUID id = UUID.randomUUID();
-        String text = DeadlockReport.text(cycle, nodes, resolution.victim(), resolution.why());
+        String text = DeadlockReport.text(resolution, nodes);
         sql.update("""
                 INSERT INTO deadlocks (id, detected_at, resolution, victim_saga_id, victim, cycle, text)
                 VALUES (?, ?, 'ABORT_SAGA', ?, CAST(? AS jsonb), CAST(? AS jsonb), ?)""",
@@ -197,6 +197,10 @@ public class DeadlockStore {
         victim.put("priority", r.victim().priority());
         victim.put("runningFor", VictimPolicy.runningFor(r.victim(), detectedAt).toString());
         victim.put("why", r.why());
+        if (!r.spared().isEmpty()) {
+            victim.put("spared", r.spared().stream().map(s -> Map.of("sagaId", s.saga().id(), "type", s.saga().type(),
+                    "priority", s.saga().priority())).toList());
+        }
         return victim;
     }
 

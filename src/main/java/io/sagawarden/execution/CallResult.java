@@ -1,6 +1,7 @@
 package io.sagawarden.execution;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sagawarden.db.Storable;
 import java.time.Duration;
 
 /**
@@ -14,6 +15,23 @@ public record CallResult(Outcome outcome, Integer httpStatus, JsonNode response,
                          boolean mayHaveTakenEffect) {
 
     public enum Outcome { SUCCEEDED, RETRYABLE, PERMANENT }
+
+    /** Error texts come from participants and the network: kept short, and free of what the database refuses. */
+    public CallResult {
+        error = Storable.text(error);
+    }
+
+    /**
+     * This result as it can be recorded when the database refused it as it was: a 2xx whose reply cannot be used
+     * has failed (it may have taken effect); any other result keeps its outcome without the refused text.
+     */
+    public CallResult unrecordable() {
+        String why = "the outcome could not be stored as it was";
+        if (outcome == Outcome.SUCCEEDED && response != null) {
+            return new CallResult(Outcome.PERMANENT, httpStatus, null, "the reply cannot be kept: " + why, duration, true);
+        }
+        return new CallResult(outcome, httpStatus, null, error == null ? null : why, duration, mayHaveTakenEffect);
+    }
 
     /** An action's reply: 2xx succeeded; 408, 429 and 5xx are retried; any other status failed at once. */
     public static CallResult ofAction(int status, JsonNode response, String error, Duration duration) {

@@ -79,7 +79,7 @@ public class Dispatcher {
             }
             for (UUID id : inHand) {
                 try {
-                    store.release(id, node.id(), Duration.ZERO);
+                    store.release(id, node.id());
                 } catch (RuntimeException e) {
                     LOG.debugf("Could not release saga %s at shutdown: %s", id, e.getMessage());
                 }

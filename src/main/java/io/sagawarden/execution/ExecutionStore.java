@@ -32,6 +32,8 @@ import java.util.UUID;
 public class ExecutionStore {
 
     private static final Logger LOG = Logger.getLogger(ExecutionStore.class);
+    /** How long a saga rests after a node failed to make its move, so a bad saga cannot spin. */
+    public static final Duration AFTER_FAILED_MOVE = Duration.ofSeconds(5);
 
     private final Sql sql;
     private final Json json;
@@ -95,6 +97,8 @@ public class ExecutionStore {
             // Many sagas move in this one transaction: the lock manager may only try here, never wait.
             LockGate tryOnly = locks.gate(false);
             for (SagaRun run : load(ids)) {
+                // A savepoint per saga: one whose move fails must not take the others of the batch down with it.
+                sql.update("SAVEPOINT first_move");
                 try {
                     Optional<PlannedCall> next = start.apply(run, tryOnly);
                     save(run, node, false);
@@ -102,10 +106,12 @@ public class ExecutionStore {
                 } catch (LockGate.Busy busy) {
                     started.add(new Started(run.id, null, Optional.empty()));
                 } catch (RuntimeException e) {
-                    LOG.errorf(e, "Saga %s cannot make its first move; it rests and is tried again", run.id);
-                    sql.update("UPDATE sagas SET lease_owner = NULL, lease_expires_at = NULL, "
-                            + "next_run_at = now() + interval '5 seconds' WHERE id = ?", run.id);
+                    sql.update("ROLLBACK TO SAVEPOINT first_move");
+                    LOG.errorf("Saga %s cannot make its first move (%s); it rests and is tried again", run.id,
+                            e.getMessage());
+                    rest(run.id, AFTER_FAILED_MOVE);
                 }
+                sql.update("RELEASE SAVEPOINT first_move");
             }
             return started;
         });
@@ -125,14 +131,14 @@ public class ExecutionStore {
         Map<UUID, SagaRun> runs = new LinkedHashMap<>();
         sql.query("""
                 SELECT id, type, priority, definition, payload, started_at, version, status, reason,
-                       current_step, abort_reason,
+                       current_step, restart_count, abort_reason,
                        (SELECT min(w.queued_at) FROM lock_waits w WHERE w.saga_id = sagas.id) AS waiting_since
                 FROM sagas WHERE id = ANY (CAST(? AS uuid[]))""", rs -> {
             SagaRequest definition = json.read(rs.getString("definition"), SagaRequest.class);
             SagaRun r = new SagaRun(rs.getObject("id", UUID.class), rs.getString("type"), rs.getInt("priority"),
                     definition, json.tree(rs.getString("payload")), Sql.instant(rs, "started_at"),
                     new ArrayList<>(), rs.getLong("version"), SagaStatus.valueOf(rs.getString("status")),
-                    enumOrNull(rs.getString("reason")), rs.getInt("current_step"));
+                    enumOrNull(rs.getString("reason")), rs.getInt("current_step"), rs.getInt("restart_count"));
             r.requestAbort(enumOrNull(rs.getString("abort_reason")));
             r.waitingSince(Sql.instant(rs, "waiting_since"));
             return runs.put(r.id, r);
@@ -193,24 +199,29 @@ public class ExecutionStore {
                 s.lastError, s.compensationStatus, s.compensationAttempts, s.compensationLastError,
                 s.mayHaveTakenEffect, run.id, s.index})
                 .toList());
+        // The events first and the saga's end after them, on one clock: a saga never ends before its last event.
+        sql.batch("INSERT INTO saga_events (saga_id, at, kind, step, detail) VALUES (?, clock_timestamp(), ?, ?, CAST(? AS jsonb))",
+                run.events.stream().map(e -> new Object[] {run.id, e.kind(), e.step(), json.write(e.detail())}).toList());
         boolean ended = run.status.isTerminal();
         boolean waiting = run.status == SagaStatus.WAITING;
         boolean letGo = ended || waiting || run.retryAfter != null;
         // A saga waiting for a lock with no deadline runs again only when a release wakes it.
         Long retryMs = run.retryAfter != null ? Long.valueOf(run.retryAfter.toMillis()) : waiting ? Long.valueOf(-1) : null;
+        Long callMs = run.callTimeout() == null ? null : run.callTimeout().toMillis();
         int updated = sql.update("""
                 UPDATE sagas SET status = ?, reason = ?, current_step = ?, version = version + 1, updated_at = now(),
                        progress_at = CASE WHEN ? THEN now() ELSE progress_at END,
+                       call_deadline = now() + ?::bigint * interval '1 millisecond',
                        next_run_at = CASE WHEN ?::bigint IS NULL THEN next_run_at
                                           WHEN ?::bigint < 0 THEN 'infinity'
                                           ELSE now() + ?::bigint * interval '1 millisecond' END,
                        lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
                        lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END,
-                       ended_at = CASE WHEN ? THEN now() END,
+                       ended_at = CASE WHEN ? THEN clock_timestamp() END, failed_moves = 0,
                        abort_reason = CASE WHEN ? THEN NULL ELSE abort_reason END,
                        restart_count = restart_count + CASE WHEN ? THEN 1 ELSE 0 END
                 WHERE id = ? AND version = ? AND lease_owner = ?""",
-                run.status, run.reason, run.currentStep, run.progressed, retryMs, retryMs, retryMs, letGo, letGo, ended,
+                run.status, run.reason, run.currentStep, run.progressed, callMs, retryMs, retryMs, retryMs, letGo, letGo, ended,
                 run.abortApplied, run.restarted(), run.id, run.version, node);
         if (updated != 1) {
             throw new LostSagaException(run.id, "the guarded update matched no row");
@@ -228,8 +239,6 @@ public class ExecutionStore {
                             + "an operator: fix the participant, then POST /api/v1/sagas/" + run.id + "/retry.",
                     Map.of("step", failed.name(), "attempts", failed.compensationAttempts));
         }
-        sql.batch("INSERT INTO saga_events (saga_id, at, kind, step, detail) VALUES (?, clock_timestamp(), ?, ?, CAST(? AS jsonb))",
-                run.events.stream().map(e -> new Object[] {run.id, e.kind(), e.step(), json.write(e.detail())}).toList());
     }
 
     /** Extends the leases of the sagas this node still works on; returns how many were renewed. */
@@ -243,12 +252,30 @@ public class ExecutionStore {
                 WHERE lease_owner = ? AND id = ANY (CAST(? AS uuid[]))""", lease.toMillis(), node, ids));
     }
 
-    /** Gives a saga back after a failure of this node's own, to be picked up again after {@code delay}. */
-    public void release(UUID id, String node, Duration delay) {
+    /** Gives a saga back at shutdown, for any node to take up at once. */
+    public void release(UUID id, String node) {
+        QuarkusTransaction.requiringNew().run(() -> sql.update("""
+                UPDATE sagas SET lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), next_run_at = now()
+                WHERE id = ? AND lease_owner = ?""", id, node));
+    }
+
+    /**
+     * Gives a saga back after this node failed to make its move, to rest {@link #AFTER_FAILED_MOVE} so a bad saga
+     * cannot spin. The failures are counted until a move succeeds: resting is not something legitimately pending,
+     * and a saga that keeps failing is stuck.
+     */
+    public void failedMove(UUID id, String node) {
         QuarkusTransaction.requiringNew().run(() -> sql.update("""
                 UPDATE sagas SET lease_owner = NULL, lease_expires_at = NULL, updated_at = now(),
-                       next_run_at = now() + ? * interval '1 millisecond'
-                WHERE id = ? AND lease_owner = ?""", delay.toMillis(), id, node));
+                       next_run_at = now() + ? * interval '1 millisecond', failed_moves = failed_moves + 1
+                WHERE id = ? AND lease_owner = ?""", AFTER_FAILED_MOVE.toMillis(), id, node));
+    }
+
+    private void rest(UUID id, Duration delay) {
+        sql.update("""
+                UPDATE sagas SET lease_owner = NULL, lease_expires_at = NULL, updated_at = now(),
+                       next_run_at = now() + ? * interval '1 millisecond', failed_moves = failed_moves + 1
+                WHERE id = ?""", delay.toMillis(), id);
     }
 
     private static SagaReason enumOrNull(String value) {

@@ -1,7 +1,9 @@
 package io.sagawarden.execution;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectReader;
+import io.sagawarden.db.Storable;
 import io.sagawarden.saga.Json;
 import io.sagawarden.saga.SagaRequest;
 import io.sagawarden.saga.Template;
@@ -39,12 +41,13 @@ public class ParticipantClient {
     private final HttpClient http;
     private final ParticipantAllowList allowList;
     private final ExecutionConfig config;
-    private final ObjectMapper mapper;
+    /** Replies are read with exact decimals: a double would turn 1e400 into Infinity, which is not JSON. */
+    private final ObjectReader replies;
 
     public ParticipantClient(ParticipantAllowList allowList, ExecutionConfig config, Json json) {
         this.allowList = allowList;
         this.config = config;
-        this.mapper = json.mapper();
+        this.replies = json.mapper().reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
         this.http = HttpClient.newBuilder()
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .version(HttpClient.Version.HTTP_1_1)
@@ -108,7 +111,7 @@ public class ParticipantClient {
         Duration timeout = spec.timeout() == null ? config.defaultCallTimeout() : spec.timeout();
         HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(timeout);
         renderer.renderHeaders(spec.headers()).forEach(builder::header);
-        builder.setHeader("Idempotency-Key", run.id() + ":" + step.name() + ":" + call.kind().key())
+        builder.setHeader("Idempotency-Key", run.idempotencyKey(step, call.kind()))
                 .setHeader("Saga-Id", run.id().toString())
                 .setHeader("Saga-Step", step.name())
                 .setHeader("Saga-Attempt", Integer.toString(call.attempt()))
@@ -137,11 +140,16 @@ public class ParticipantClient {
         if (body.length == 0 || isBlank(body)) {
             return CallResult.ofAction(status, null, null, took);
         }
+        JsonNode reply;
         try {
-            return CallResult.ofAction(status, mapper.readTree(body), null, took);
+            reply = replies.readTree(body);
         } catch (IOException e) {
             return CallResult.ofAction(status, null, "the reply is not JSON (" + contentType(response) + ")", took);
         }
+        // A reply the database would refuse is a 2xx that cannot be used, found here once, not by a failing save.
+        return Storable.jsonProblem(reply, config.maxResponseBytes())
+                .map(why -> CallResult.ofAction(status, null, "the reply cannot be kept: " + why, took))
+                .orElseGet(() -> CallResult.ofAction(status, reply, null, took));
     }
 
     private static CallResult failed(Throwable cause, Duration timeout, Duration took) {

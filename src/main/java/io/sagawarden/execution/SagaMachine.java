@@ -25,11 +25,20 @@ public final class SagaMachine {
 
     private final Backoff actionDefaults;
     private final Backoff compensationRetry;
+    private final Backoff restarts;
+    private final Duration defaultCallTimeout;
     private final DoubleSupplier random;
 
-    public SagaMachine(Backoff actionDefaults, Backoff compensationRetry, DoubleSupplier random) {
+    /**
+     * @param restarts how often a deadlock victim with {@code onDeadlock: RESTART} may run again
+     *                 ({@code maxAttempts}), and how long it waits before each new run
+     */
+    public SagaMachine(Backoff actionDefaults, Backoff compensationRetry, Backoff restarts, Duration defaultCallTimeout,
+                       DoubleSupplier random) {
         this.actionDefaults = actionDefaults;
         this.compensationRetry = compensationRetry;
+        this.restarts = restarts;
+        this.defaultCallTimeout = defaultCallTimeout;
         this.random = random;
     }
 
@@ -70,10 +79,13 @@ public final class SagaMachine {
                     // An abort asked for while compensating is moot: compensation is already under way.
                     consumeAbort(run);
                     Optional<StepRun> next = nextToCompensate(run);
-                    if (next.isEmpty() && run.reason == SagaReason.DEADLOCK_VICTIM
-                            && run.definition.onDeadlock() == OnDeadlock.RESTART) {
-                        restart(run);
-                        return Optional.empty();
+                    if (next.isEmpty() && asksToRestart(run)) {
+                        if (restarts.allowsAnotherAttempt(run.restartCount)) {
+                            restart(run, now);
+                            return Optional.empty();
+                        }
+                        run.event("RESTART_LIMIT_REACHED", null, Map.of("restarts", run.restartCount,
+                                "maxRestarts", restarts.maxAttempts()));
                     }
                     if (next.isEmpty()) {
                         finish(run, SagaStatus.COMPENSATED, now);
@@ -235,6 +247,7 @@ public final class SagaMachine {
         if (step.startedAt == null) {
             step.startedAt = now;
         }
+        run.callTimeout = timeoutOf(step.definition.action());
         run.event("STEP_STARTED", step.name(), Map.of("attempt", step.attempts));
         return new PlannedCall(step.index, CallKind.ACTION, step.attempts);
     }
@@ -243,6 +256,7 @@ public final class SagaMachine {
         step.dirty = true;
         step.compensationStatus = CompensationStatus.RUNNING;
         step.compensationAttempts++;
+        run.callTimeout = timeoutOf(step.definition.compensation());
         run.event("COMPENSATION_STEP_STARTED", step.name(), Map.of("attempt", step.compensationAttempts));
         return new PlannedCall(step.index, CallKind.COMPENSATION, step.compensationAttempts);
     }
@@ -290,12 +304,18 @@ public final class SagaMachine {
         run.event("COMPENSATING", null, Map.of("reason", reason.name()));
     }
 
+    private static boolean asksToRestart(SagaRun run) {
+        return run.reason == SagaReason.DEADLOCK_VICTIM && run.definition.onDeadlock() == OnDeadlock.RESTART;
+    }
+
     /**
-     * A deadlock victim that asked for it runs again from its first step once compensated. It keeps its
-     * priority and its start time, so it looks older, not newer, to the next victim choice and cannot starve.
-     * It lets go of the saga so its locks are released before it asks for any again.
+     * A deadlock victim that asked for it runs again from its first step once compensated, as a new run with
+     * idempotency keys of its own. It keeps its priority and its start time, so it looks older, not newer, to
+     * the next victim choice and cannot starve. It lets go of the saga so its locks are released before it asks
+     * for any again, and waits a jittered delay that grows with every restart: going straight back into the
+     * contention that made it a victim would only make it one again.
      */
-    private void restart(SagaRun run) {
+    private void restart(SagaRun run, Instant now) {
         for (StepRun step : run.steps) {
             step.dirty = true;
             step.status = StepStatus.PENDING;
@@ -310,14 +330,17 @@ public final class SagaMachine {
             step.compensationAttempts = 0;
             step.compensationLastError = null;
         }
-        run.event("RESTARTED", null, Map.of("after", run.reason.name()));
+        run.restartCount++;
+        Duration delay = untilDeadline(run, restarts.delayAfter(run.restartCount, random), now);
+        run.event("RESTARTED", null, Map.of("after", run.reason.name(), "run", run.runNumber(),
+                "delayMs", delay.toMillis()));
         run.status = SagaStatus.RUNNING;
         run.reason = null;
         run.currentStep = 0;
         run.restarted = true;
         run.progressed = true;
         run.fencingTokens.clear();
-        run.retryAfter = Duration.ZERO;
+        run.retryAfter = delay;
     }
 
     private void finish(SagaRun run, SagaStatus status, Instant now) {
@@ -360,6 +383,10 @@ public final class SagaMachine {
         return new Backoff(r.maxAttempts() == null ? actionDefaults.maxAttempts() : r.maxAttempts(), initial,
                 r.multiplier() == null ? actionDefaults.multiplier() : r.multiplier(),
                 max.compareTo(initial) < 0 ? initial : max);
+    }
+
+    private Duration timeoutOf(SagaRequest.HttpCall call) {
+        return call.timeout() == null ? defaultCallTimeout : call.timeout();
     }
 
     /** A retry never waits past the saga's deadline: the timeout must fire on time. */

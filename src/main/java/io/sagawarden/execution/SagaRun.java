@@ -33,6 +33,8 @@ public final class SagaRun {
     SagaStatus status;
     SagaReason reason;
     int currentStep;
+    /** How often the saga restarted after a deadlock; its run is this plus one. */
+    int restartCount;
     SagaReason abortRequested;
     /** The fencing token of each lock the saga holds, by resource. */
     final Map<String, Long> fencingTokens = new TreeMap<>();
@@ -42,13 +44,16 @@ public final class SagaRun {
     // the outcome of the transition being built
     final List<Event> events = new ArrayList<>();
     Duration retryAfter;
+    /** Set when the transition begins a participant call: how long that call may take. */
+    Duration callTimeout;
     boolean progressed;
     boolean abortApplied;
     boolean compensationStarted;
     boolean restarted;
 
     public SagaRun(UUID id, String type, int priority, SagaRequest definition, JsonNode payload, Instant startedAt,
-                   List<StepRun> steps, long version, SagaStatus status, SagaReason reason, int currentStep) {
+                   List<StepRun> steps, long version, SagaStatus status, SagaReason reason, int currentStep,
+                   int restartCount) {
         this.id = id;
         this.type = type;
         this.priority = priority;
@@ -60,6 +65,7 @@ public final class SagaRun {
         this.status = status;
         this.reason = reason;
         this.currentStep = currentStep;
+        this.restartCount = restartCount;
     }
 
     public UUID id() {
@@ -102,6 +108,25 @@ public final class SagaRun {
         return currentStep;
     }
 
+    /** Which pass of the saga this is: 1, then one more after each restart. */
+    public int runNumber() {
+        return restartCount + 1;
+    }
+
+    /**
+     * The Idempotency-Key of a step's action or compensation in this run: the same on every attempt, new in every
+     * run, so a participant that de-duplicates on it applies a restarted run's effects again (API.md).
+     */
+    public String idempotencyKey(StepRun step, CallKind kind) {
+        String key = id + ":" + step.name() + ":" + kind.key();
+        return runNumber() == 1 ? key : key + ":run" + runNumber();
+    }
+
+    /** Non-null when this transition begins a participant call: the call's timeout. */
+    public Duration callTimeout() {
+        return callTimeout;
+    }
+
     public List<Event> events() {
         return events;
     }
@@ -133,6 +158,7 @@ public final class SagaRun {
     public void clearChanges() {
         events.clear();
         retryAfter = null;
+        callTimeout = null;
         progressed = false;
         abortApplied = false;
         compensationStarted = false;

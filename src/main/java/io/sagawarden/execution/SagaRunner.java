@@ -1,5 +1,7 @@
 package io.sagawarden.execution;
 
+import io.sagawarden.db.Sql;
+import io.sagawarden.deadlock.DeadlockConfig;
 import io.sagawarden.metrics.LockMetrics;
 import io.sagawarden.metrics.SagaMetrics;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -20,9 +22,6 @@ import org.jboss.logging.MDC;
 public class SagaRunner {
 
     private static final Logger LOG = Logger.getLogger(SagaRunner.class);
-    /** How long a saga rests after this node failed on it unexpectedly, so a bad saga cannot spin. */
-    private static final Duration AFTER_INTERNAL_FAILURE = Duration.ofSeconds(5);
-
     private final ExecutionStore store;
     private final ParticipantClient client;
     private final SagaMetrics metrics;
@@ -33,7 +32,7 @@ public class SagaRunner {
     private final Duration lease;
 
     public SagaRunner(ExecutionStore store, ParticipantClient client, SagaMetrics metrics, LockMetrics lockMetrics,
-                      NodeIdentity node, Clock clock, ExecutionConfig config) {
+                      NodeIdentity node, Clock clock, ExecutionConfig config, DeadlockConfig deadlocks) {
         this.lockMetrics = lockMetrics;
         this.store = store;
         this.client = client;
@@ -46,7 +45,13 @@ public class SagaRunner {
         this.machine = new SagaMachine(
                 new Backoff(a.maxAttempts(), a.initialBackoff(), a.multiplier(), a.maxBackoff()),
                 new Backoff(c.maxAttempts(), c.initialBackoff(), c.multiplier(), c.maxBackoff()),
-                () -> ThreadLocalRandom.current().nextDouble());
+                new Backoff(deadlocks.maxRestarts(), deadlocks.restartBackoff(), 2.0,
+                        max(deadlocks.restartBackoff(), deadlocks.restartMaxBackoff())),
+                config.defaultCallTimeout(), () -> ThreadLocalRandom.current().nextDouble());
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     /** Claims up to {@code limit} due sagas and makes their first moves; run each with {@link #run}. */
@@ -81,21 +86,48 @@ public class SagaRunner {
                 String step = run.steps().get(call.stepIndex()).name();
                 metrics.participantCall(call.kind() == CallKind.ACTION ? step : step + ":compensation",
                         result.metricStatus(), result.duration());
-                next = store.transition(run, node.id(), (r, locks) -> machine.afterCall(r, call, result, clock.instant(), locks));
-                committed(run, retryAt);
+                try {
+                    next = record(run, call, result, retryAt);
+                } catch (Sql.SqlFailure e) {
+                    if (!e.refusedData()) {
+                        throw e;
+                    }
+                    // Trying the same values again would fail the same way and call the participant outside the
+                    // step's retry policy: record the outcome once, without what the database refused.
+                    LOG.warnf("Saga %s: the outcome of step %s could not be stored as it was (%s); recording it without",
+                            run.id(), step, e.sqlState());
+                    run = store.load(run.id());
+                    next = record(run, call, result.unrecordable(), retryAt);
+                }
             }
         } catch (LostSagaException e) {
             LOG.debugf("%s", e.getMessage());
+        } catch (Sql.SqlFailure e) {
+            // Not the whole exception: the driver's chained messages may repeat the values, a reply among them.
+            LOG.errorf("Running saga %s failed (%s); it will be picked up again", started.id(), e.getMessage());
+            letGo(started, retryAt);
         } catch (RuntimeException e) {
             LOG.errorf(e, "Running saga %s failed; it will be picked up again", started.id());
-            try {
-                store.release(started.id(), node.id(), AFTER_INTERNAL_FAILURE);
-                retryAt.accept(AFTER_INTERNAL_FAILURE);
-            } catch (RuntimeException releaseFailure) {
-                LOG.warnf("Could not give saga %s back (%s); its lease will expire", started.id(), releaseFailure.getMessage());
-            }
+            letGo(started, retryAt);
         } finally {
             MDC.remove("sagaId");
+        }
+    }
+
+    private Optional<PlannedCall> record(SagaRun run, PlannedCall call, CallResult result, Consumer<Duration> retryAt) {
+        Optional<PlannedCall> next = store.transition(run, node.id(),
+                (r, locks) -> machine.afterCall(r, call, result, clock.instant(), locks));
+        committed(run, retryAt);
+        return next;
+    }
+
+    /** Gives a saga back after a failure of this node's own, to rest a while before anyone tries again. */
+    private void letGo(ExecutionStore.Started started, Consumer<Duration> retryAt) {
+        try {
+            store.failedMove(started.id(), node.id());
+            retryAt.accept(ExecutionStore.AFTER_FAILED_MOVE);
+        } catch (RuntimeException releaseFailure) {
+            LOG.warnf("Could not give saga %s back (%s); its lease will expire", started.id(), releaseFailure.getMessage());
         }
     }
 

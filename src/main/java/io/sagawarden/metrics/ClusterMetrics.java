@@ -2,10 +2,13 @@ package io.sagawarden.metrics;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /** Whether this node leads the cluster-wide jobs: exactly one node of a healthy cluster reports 1. */
+// Created at start-up, so its series exist (at zero) before anything happens.
+@Startup
 @ApplicationScoped
 public class ClusterMetrics {
 

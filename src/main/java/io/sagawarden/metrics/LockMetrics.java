@@ -3,10 +3,13 @@ package io.sagawarden.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 
 /** Lock-manager metrics: how long sagas wait for their locks, and how often they give up. */
+// Created at start-up, so its series exist (at zero) before anything happens.
+@Startup
 @ApplicationScoped
 public class LockMetrics {
 

@@ -4,7 +4,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.scheduler.Scheduled;
 import io.sagawarden.db.Sql;
-import io.sagawarden.recovery.RecoveryConfig;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -14,6 +14,8 @@ import org.jboss.logging.Logger;
  * Cluster-wide gauges read from PostgreSQL, the single source of truth, every few seconds; every node
  * reports the same values, so dashboards aggregate them with max().
  */
+// Created at start-up, so its series exist (at zero) before anything happens.
+@Startup
 @ApplicationScoped
 public class SagaGauges {
 
@@ -24,13 +26,13 @@ public class SagaGauges {
     private final AtomicLong waiting = new AtomicLong();
     private final AtomicLong locksHeld = new AtomicLong();
     private final AtomicLong stuck = new AtomicLong();
-    private final RecoveryConfig recovery;
 
-    public SagaGauges(Sql sql, MeterRegistry registry, RecoveryConfig recovery) {
+    public SagaGauges(Sql sql, MeterRegistry registry) {
         this.sql = sql;
-        this.recovery = recovery;
+        // Stuck is the recovery monitor's judgement (a quiet saga with nothing legitimate pending, or one blocked
+        // by such a saga), which it records as an open STUCK alert: counting those keeps one definition.
         Gauge.builder("sagas_stuck", stuck, AtomicLong::get)
-                .description("Sagas that have not moved for longer than saga.recovery.stuck-after").register(registry);
+                .description("Sagas the recovery monitor found stuck: an unresolved STUCK alert").register(registry);
         Gauge.builder("sagas_active", active, AtomicLong::get).description("Sagas not yet ended").register(registry);
         Gauge.builder("sagas_waiting", waiting, AtomicLong::get).description("Sagas waiting for a lock").register(registry);
         Gauge.builder("locks_held", locksHeld, AtomicLong::get).description("Semantic locks held").register(registry);
@@ -49,14 +51,13 @@ public class SagaGauges {
     public void runOnce() {
         sql.queryOne("""
                 SELECT count(*), count(*) FILTER (WHERE status = 'WAITING'), (SELECT count(*) FROM resource_locks),
-                       count(*) FILTER (WHERE status IN ('RUNNING', 'WAITING', 'COMPENSATING')
-                                        AND progress_at < now() - ? * interval '1 millisecond')
+                       (SELECT count(*) FROM alerts WHERE kind = 'STUCK' AND state <> 'RESOLVED')
                 FROM sagas WHERE ended_at IS NULL""", rs -> {
             active.set(rs.getLong(1));
             waiting.set(rs.getLong(2));
             locksHeld.set(rs.getLong(3));
             stuck.set(rs.getLong(4));
             return true;
-        }, recovery.stuckAfter().toMillis());
+        });
     }
 }

@@ -16,11 +16,17 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
+import io.sagawarden.lock.LockMode;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
@@ -72,21 +78,29 @@ public class RecoveryMonitor {
     }
 
     public Round runOnce(Instant now) {
-        int resolved = QuarkusTransaction.requiringNew().call(() -> resolveEndedConditions(now));
         int longRunning = QuarkusTransaction.requiringNew().call(() -> warnLongRunning(now));
+        Instant quietBefore = now.minus(config.stuckAfter());
+        ActiveSagas active = QuarkusTransaction.requiringNew().call(() -> activeSagas(quietBefore));
+        StuckDiagnosis diagnosis = new StuckDiagnosis(active.known(), quietBefore, config.maxRecoveries());
+        Set<UUID> stuck = new HashSet<>();
         int retried = 0;
         int compensated = 0;
         int failed = 0;
-        List<StuckSaga> stuck = QuarkusTransaction.requiringNew().call(() -> stuckSagas(now));
-        for (StuckSaga saga : stuck) {
-            StuckDiagnosis.Verdict verdict = StuckDiagnosis.diagnose(saga, config.maxRecoveries());
-            switch (QuarkusTransaction.requiringNew().call(() -> recover(saga, verdict, now))) {
+        for (UUID id : active.candidates()) {
+            Optional<StuckDiagnosis.Verdict> verdict = diagnosis.diagnose(id);
+            if (verdict.isEmpty()) {
+                continue;
+            }
+            stuck.add(id);
+            switch (QuarkusTransaction.requiringNew().call(() -> recover(active.known().get(id), verdict.get(), now))) {
                 case RETRY -> retried++;
                 case COMPENSATE -> compensated++;
                 case GIVE_UP -> failed++;
+                case NONE -> { }
                 case null -> { }
             }
         }
+        int resolved = QuarkusTransaction.requiringNew().call(() -> resolveEndedConditions(active, stuck, quietBefore));
         return new Round(longRunning, stuck.size(), retried, compensated, failed, resolved);
     }
 
@@ -116,42 +130,96 @@ public class RecoveryMonitor {
         return found.size();
     }
 
-    private List<StuckSaga> stuckSagas(Instant now) {
-        List<StuckSaga> stuck = sql.query("""
+    /**
+     * The sagas that may be stuck (quiet for longer than stuck-after, oldest first, at most {@value #CANDIDATES}),
+     * and, for those that wait, the sagas in their way, followed down the queues: whether a waiter is stuck
+     * depends on them.
+     */
+    private record ActiveSagas(List<UUID> candidates, Map<UUID, StuckSaga> known, boolean complete) {
+    }
+
+    private static final int CANDIDATES = 500;
+    private static final int MOST_KNOWN = 5_000;
+
+    /**
+     * A saga's facts; {@code quiet_since} is the later of its last progress and the end of what it legitimately
+     * waits for: its call's deadline, a retry's due time (not leased; the rest after a failed move is no retry), a
+     * dead owner's lease expiry.
+     */
+    private static final String FACTS = """
+            SELECT * FROM (
                 SELECT s.id, s.type, s.version, s.status, s.abort_reason, s.recovery_count, s.progress_at, s.lease_owner,
                        coalesce(s.lease_expires_at > now() AND n.heartbeat_at > now() - ? * interval '1 millisecond',
                                 false) AS owner_alive,
                        st.name AS step, st.compensation_attempts,
-                       CASE WHEN s.status = 'COMPENSATING' THEN st.compensation_last_error ELSE st.last_error END AS last_error
+                       CASE WHEN s.status = 'COMPENSATING' THEN st.compensation_last_error ELSE st.last_error END AS last_error,
+                       s.next_run_at, s.call_deadline, s.lease_expires_at, s.failed_moves
                 FROM sagas s
                 LEFT JOIN cluster_nodes n ON n.id = s.lease_owner
                 LEFT JOIN saga_steps st ON st.saga_id = s.id AND st.idx = s.current_step
-                WHERE s.status IN ('RUNNING', 'WAITING', 'COMPENSATING') AND s.progress_at < CAST(? AS timestamptz)
-                ORDER BY s.progress_at LIMIT 500""", rs -> new StuckSaga(rs.getObject("id", UUID.class), rs.getString("type"),
-                rs.getLong("version"), SagaStatus.valueOf(rs.getString("status")),
-                rs.getString("abort_reason") == null ? null : SagaReason.valueOf(rs.getString("abort_reason")),
-                rs.getInt("recovery_count"), Sql.instant(rs, "progress_at"), rs.getString("lease_owner"),
-                rs.getBoolean("owner_alive"), rs.getString("step"), (Integer) rs.getObject("compensation_attempts"),
-                rs.getString("last_error"), List.of()), config.nodeDeadAfter().toMillis(), now.minus(config.stuckAfter()));
-        List<StuckSaga> withBlockers = new ArrayList<>();
-        for (StuckSaga saga : stuck) {
-            withBlockers.add(saga.status() == SagaStatus.WAITING ? withBlockers(saga) : saga);
+                WHERE s.status IN ('RUNNING', 'WAITING', 'COMPENSATING') AND %s) f,
+            LATERAL (SELECT greatest(f.progress_at, f.call_deadline,
+                                     CASE WHEN f.lease_owner IS NULL AND f.failed_moves = 0 THEN f.next_run_at END,
+                                     CASE WHEN f.lease_owner IS NOT NULL AND NOT f.owner_alive THEN f.lease_expires_at END)
+                            AS quiet_since) q
+            %s""";
+
+    private ActiveSagas activeSagas(Instant quietBefore) {
+        // One snapshot for the sagas and the queues: a saga granted its lock between two reads would otherwise
+        // look like a waiter that nothing blocks.
+        sql.update("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+        List<StuckSaga> candidates = facts(FACTS.formatted("s.progress_at < CAST(? AS timestamptz)",
+                "WHERE f.status = 'WAITING' OR q.quiet_since < CAST(? AS timestamptz) ORDER BY q.quiet_since LIMIT "
+                        + CANDIDATES), config.nodeDeadAfter().toMillis(), quietBefore, quietBefore);
+        Map<UUID, StuckSaga> known = new LinkedHashMap<>();
+        candidates.forEach(c -> known.put(c.id(), c));
+        List<StuckSaga> waiting = candidates;
+        while (known.size() < MOST_KNOWN) {
+            Set<UUID> unknown = new HashSet<>();
+            for (StuckSaga saga : withBlockers(waiting)) {
+                known.put(saga.id(), saga);
+                saga.blockedBy().stream().filter(b -> !known.containsKey(b)).forEach(unknown::add);
+            }
+            if (unknown.isEmpty()) {
+                break;
+            }
+            List<StuckSaga> found = facts(FACTS.formatted("s.id = ANY (CAST(? AS uuid[]))", ""),
+                    config.nodeDeadAfter().toMillis(), (Object) unknown.stream().map(UUID::toString).toArray(String[]::new));
+            found.forEach(f -> known.put(f.id(), f));
+            waiting = found;
         }
-        return withBlockers;
+        return new ActiveSagas(candidates.stream().map(StuckSaga::id).toList(), known, candidates.size() < CANDIDATES);
     }
 
-    /** Names who a waiting saga waits for, from the same queue rules the lock manager grants by. */
-    private StuckSaga withBlockers(StuckSaga saga) {
-        record Wait(String resource, io.sagawarden.lock.LockMode mode) {
+    private List<StuckSaga> facts(String query, Object... params) {
+        return sql.query(query, rs -> new StuckSaga(rs.getObject("id", UUID.class), rs.getString("type"),
+                rs.getLong("version"), SagaStatus.valueOf(rs.getString("status")),
+                rs.getString("abort_reason") == null ? null : SagaReason.valueOf(rs.getString("abort_reason")),
+                rs.getInt("recovery_count"), Sql.instant(rs, "progress_at"), Sql.instant(rs, "quiet_since"),
+                rs.getString("lease_owner"), rs.getBoolean("owner_alive"), rs.getInt("failed_moves"), rs.getString("step"),
+                (Integer) rs.getObject("compensation_attempts"), rs.getString("last_error"), List.of()), params);
+    }
+
+    /** The waiting ones among {@code sagas}, with who stands in their way, from the rules the lock manager grants by. */
+    private List<StuckSaga> withBlockers(List<StuckSaga> sagas) {
+        Map<UUID, StuckSaga> waiting = new HashMap<>();
+        sagas.stream().filter(s -> s.status() == SagaStatus.WAITING).forEach(s -> waiting.put(s.id(), s));
+        if (waiting.isEmpty()) {
+            return List.of();
         }
-        List<Wait> waits = sql.query("SELECT resource, mode FROM lock_waits WHERE saga_id = ?",
-                rs -> new Wait(rs.getString(1), io.sagawarden.lock.LockMode.valueOf(rs.getString(2))), saga.id());
-        Map<String, LockQueue> queues = locks.queues(waits.stream().map(Wait::resource).toList());
-        List<UUID> blockers = waits.stream().flatMap(w -> queues.get(w.resource()).blockers(saga.id(), w.mode()).stream())
-                .map(LockQueue.Blocker::saga).distinct().toList();
-        return new StuckSaga(saga.id(), saga.type(), saga.version(), saga.status(), saga.abortReason(), saga.recoveryCount(),
-                saga.progressAt(), saga.leaseOwner(), saga.ownerAlive(), saga.step(), saga.compensationAttempts(),
-                saga.lastError(), blockers);
+        record Wait(UUID saga, String resource, LockMode mode) {
+        }
+        List<Wait> waits = sql.query("SELECT saga_id, resource, mode FROM lock_waits WHERE saga_id = ANY (CAST(? AS uuid[]))",
+                rs -> new Wait(rs.getObject(1, UUID.class), rs.getString(2), LockMode.valueOf(rs.getString(3))),
+                (Object) waiting.keySet().stream().map(UUID::toString).toArray(String[]::new));
+        Map<String, LockQueue> queues = locks.queues(waits.stream().map(Wait::resource).collect(Collectors.toSet()));
+        Map<UUID, Set<UUID>> blockers = new HashMap<>();
+        for (Wait w : waits) {
+            queues.get(w.resource()).blockers(w.saga(), w.mode())
+                    .forEach(b -> blockers.computeIfAbsent(w.saga(), k -> new LinkedHashSet<>()).add(b.saga()));
+        }
+        return waiting.values().stream()
+                .map(s -> s.withBlockers(List.copyOf(blockers.getOrDefault(s.id(), Set.of())))).toList();
     }
 
     /** Raises the STUCK alert and applies the verdict; null when the saga moved meanwhile. */
@@ -163,9 +231,13 @@ public class RecoveryMonitor {
         metadata.put("step", saga.step());
         metadata.put("owner", saga.leaseOwner());
         metadata.put("blockedBy", saga.blockedBy());
+        if (verdict.stuckHolder() != null) {
+            metadata.put("stuckHolder", verdict.stuckHolder());
+        }
         alerts.raise(AlertKind.STUCK, saga.id(), "Saga " + saga.id() + " (" + saga.type() + ") is stuck: " + verdict.cause(),
                 "No progress for " + still + " while " + saga.status() + ": " + verdict.explanation() + ".", metadata);
         int applied = switch (verdict.action()) {
+            case NONE -> 1;
             case RETRY -> sql.update("""
                     UPDATE sagas SET recovery_count = recovery_count + 1, next_run_at = now(), updated_at = now(),
                            lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
@@ -189,7 +261,7 @@ public class RecoveryMonitor {
         if (applied == 0) {
             return null;
         }
-        if (verdict.action() != StuckDiagnosis.Action.GIVE_UP) {
+        if (verdict.action() == StuckDiagnosis.Action.RETRY || verdict.action() == StuckDiagnosis.Action.COMPENSATE) {
             events.append(saga.id(), verdict.action() == StuckDiagnosis.Action.RETRY ? "STUCK_RECOVERY_RETRY" : "STUCK_RECOVERY_COMPENSATE",
                     saga.step(), Map.of("cause", verdict.cause().name(), "recovery", saga.recoveryCount() + 1));
             signal.announce();
@@ -198,16 +270,23 @@ public class RecoveryMonitor {
         return verdict.action();
     }
 
-    /** Alerts whose condition is over: the saga ended, or moved again. */
-    private int resolveEndedConditions(Instant now) {
+    /**
+     * Alerts whose condition is over: the saga ended, or is no longer stuck. A saga the round did not look at
+     * (there were more candidates than it takes) keeps its alert unless it has moved since.
+     */
+    private int resolveEndedConditions(ActiveSagas active, Set<UUID> stuck, Instant quietBefore) {
         int resolved = alerts.resolveWhere("""
                 a.kind IN ('LONG_RUNNING', 'STUCK', 'DEADLOCK', 'RECOVERY_FAILED')
                 AND EXISTS (SELECT 1 FROM sagas s WHERE s.id = a.saga_id AND s.ended_at IS NOT NULL)""");
+        String[] stuckIds = stuck.stream().map(UUID::toString).toArray(String[]::new);
         resolved += alerts.resolveWhere("""
-                a.kind IN ('STUCK', 'RECOVERY_FAILED')
-                AND NOT EXISTS (SELECT 1 FROM sagas s WHERE s.id = a.saga_id
-                                AND s.status IN ('RUNNING', 'WAITING', 'COMPENSATING') AND s.progress_at < CAST(? AS timestamptz))""",
-                now.minus(config.stuckAfter()));
+                a.kind IN ('STUCK', 'RECOVERY_FAILED') AND a.saga_id <> ALL (CAST(? AS uuid[]))
+                AND (? OR a.saga_id = ANY (CAST(? AS uuid[]))
+                     OR NOT EXISTS (SELECT 1 FROM sagas s WHERE s.id = a.saga_id
+                                    AND s.status IN ('RUNNING', 'WAITING', 'COMPENSATING')
+                                    AND s.progress_at < CAST(? AS timestamptz)))""",
+                stuckIds, active.complete(), active.candidates().stream().map(UUID::toString).toArray(String[]::new),
+                quietBefore);
         resolved += alerts.resolveWhere("""
                 a.kind = 'COMPENSATION_FAILED'
                 AND NOT EXISTS (SELECT 1 FROM sagas s WHERE s.id = a.saga_id AND s.status = 'FAILED')""");

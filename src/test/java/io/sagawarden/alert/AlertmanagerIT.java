@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.restassured.path.json.JsonPath;
 import io.sagawarden.testing.AppProcess;
+import io.sagawarden.testing.Db;
 import io.sagawarden.testing.Eventually;
 import io.sagawarden.testing.PostgresTestDatabase;
 import io.sagawarden.testing.Processes;
+import io.sagawarden.testing.StuckSagas;
 import io.sagawarden.testing.TestParticipant;
 import java.io.File;
 import java.io.IOException;
@@ -26,8 +28,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
@@ -48,27 +48,23 @@ class AlertmanagerIT {
         Path binary = alertmanagerBinary();
         String database = PostgresTestDatabase.create();
         Path home = Files.createTempDirectory("alertmanager-it-");
-        CountDownLatch answer = new CountDownLatch(1);
         try (TestParticipant participant = TestParticipant.start();
              TestParticipant receiver = TestParticipant.start();
              Alertmanager alertmanager = Alertmanager.start(binary, home, receiver.url("/notify"))) {
-            // The activation call stays silent until the test lets the saga move.
-            participant.on("/activate", (n, call) -> {
-                answer.await(WAIT.toSeconds() * 4, TimeUnit.SECONDS);
-                return TestParticipant.ok().reply(n, call);
-            });
             AppProcess app = AppProcess.start("alerting-node", database, Map.of(
                     "saga.alerts.alertmanager-urls", alertmanager.url(),
                     "saga.recovery.stuck-after", "PT2S",
                     "saga.recovery.interval", "PT1S",
                     "saga.alerts.delivery-interval", "PT0.5S",
-                    // Each round retries the silent step; after the default 3 retries the monitor would compensate
+                    // Each round retries the saga; after the default 3 retries the monitor would compensate
                     // the saga on its own within seconds. Here the saga stays stuck until the test lets it move.
                     "saga.recovery.max-recoveries", "100"));
             try {
+                // No node can move the saga until the test lets it.
+                StuckSagas stuck = StuckSagas.ofType(new Db(database), "AccountActivationSaga");
                 HttpResponse<String> submitted = app.post("/api/v1/sagas", aSaga().type("AccountActivationSaga")
                         .step("create-account", participant.url("/accounts"))
-                        .step("activate", participant.url("/activate")).withActionTimeout("PT60S").json());
+                        .step("activate", participant.url("/activate")).json());
                 assertThat(submitted.statusCode()).as(submitted.body()).isEqualTo(201);
                 String saga = new JsonPath(submitted.body()).getString("id");
 
@@ -81,15 +77,15 @@ class AlertmanagerIT {
                 assertThat(alert.getString("labels.saga_id")).isEqualTo(saga);
                 assertThat(alert.getString("labels.saga_type")).isEqualTo("AccountActivationSaga");
                 assertThat(alert.getString("labels.kind")).isEqualTo("STUCK");
-                assertThat(alert.getString("annotations.summary")).contains(saga).contains("PARTICIPANT_SILENT");
-                assertThat(alert.getString("annotations.description")).contains("activate");
+                assertThat(alert.getString("annotations.summary")).contains(saga).contains("MOVE_FAILING");
+                assertThat(alert.getString("annotations.description")).contains("create-account");
                 assertThat(alert.getString("status.state")).isEqualTo("active");
                 assertThat(Instant.parse(alert.getString("endsAt"))).as("open: no end time of ours, only Alertmanager's timeout")
                         .isAfter(Instant.now().plusSeconds(60));
                 Eventually.await("the firing notification", WAIT, () -> notifications(receiver, saga, "firing"), n -> n >= 1);
 
-                // The saga moves: the participant answers, the saga completes, the alert resolves everywhere.
-                answer.countDown();
+                // The saga moves: it completes, and the alert resolves everywhere.
+                stuck.letMove();
                 Eventually.await("the saga to complete", WAIT, () -> new JsonPath(get(app, "/api/v1/sagas/" + saga))
                         .getString("status"), "COMPLETED"::equals);
                 Eventually.await("the STUCK alert resolved in Saga Warden", WAIT, () -> new JsonPath(get(app,
@@ -102,11 +98,9 @@ class AlertmanagerIT {
                 assertThat(alertmanager.metric("alertmanager_alerts_received_total{status=\"resolved\",version=\"v2\"}"))
                         .isGreaterThanOrEqualTo(1);
             } finally {
-                answer.countDown();
                 app.close();
             }
         } finally {
-            answer.countDown();
             PostgresTestDatabase.drop(database);
             deleteTree(home);
         }

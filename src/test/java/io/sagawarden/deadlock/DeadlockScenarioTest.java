@@ -25,6 +25,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -174,12 +176,60 @@ class DeadlockScenarioTest {
         // Counted under the reason it compensated for, although the restarted saga has no reason any more.
         assertThat(given().get("/q/metrics").then().extract().asString()).containsPattern(
                 "saga_compensations_total\\{reason=\"DEADLOCK_VICTIM\",saga_type=\"RestartSaga\",step=\"take-right\"} 1\\.0");
-        assertThat(participant.calls("/RestartSaga/1")).hasSize(2);
+        assertThat(participant.calls("/RestartSaga/1")).extracting(c -> c.header("Idempotency-Key"))
+                .as("the second run calls with keys of its own").containsExactly(restarter + ":take-right:action",
+                        restarter + ":take-right:action:run2");
+        assertThat(participant.calls("/RestartSaga/undo-1")).extracting(c -> c.header("Idempotency-Key"))
+                .containsExactly(restarter + ":take-right:compensation");
         Db db = Db.ofUrl(jdbcUrl);
         assertThat(db.count("SELECT restart_count FROM sagas WHERE id = '" + restarter + "'")).isEqualTo(1);
         // It kept its original start time, so it cannot look younger than sagas that started after it.
         assertThat(db.count("SELECT count(*) FROM sagas WHERE id = '" + restarter + "' AND started_at < "
                 + "(SELECT min(at) FROM saga_events WHERE saga_id = '" + restarter + "' AND kind = 'RESTARTED')")).isEqualTo(1);
+    }
+
+    /**
+     * X (priority 0, oldest) holds r3 and waits for r1; Y (1) holds r1 and waits for r2; Z (3) holds r2 and waits
+     * for r3; W (0, newest) waits for r1 queued ahead of X. The policy picks W first, then X; aborting X alone
+     * breaks both cycles, so W is spared and only X gives way.
+     */
+    @Test
+    void a_victim_whose_abort_a_later_one_makes_needless_is_spared() {
+        Map<String, CountDownLatch> gates = Map.of("X", new CountDownLatch(1),
+                "Y", new CountDownLatch(1), "Z", new CountDownLatch(1));
+        gates.forEach((name, gate) -> participant.on("/" + name + "/1", (n, call) -> {
+            gate.await(20, TimeUnit.SECONDS);
+            return TestParticipant.json(200, "{}").reply(n, call);
+        }));
+        String x = submit(crossing("X", 0, "r3", "r1"));
+        Eventually.await("X to hold r3", Duration.ofSeconds(10), () -> participant.calls("/X/1").size(), n -> n == 1);
+        String y = submit(crossing("Y", 1, "r1", "r2"));
+        String z = submit(crossing("Z", 3, "r2", "r3"));
+        Eventually.await("Y and Z to hold r1 and r2", Duration.ofSeconds(10),
+                () -> participant.calls("/Y/1").size() + participant.calls("/Z/1").size(), n -> n == 2);
+        String w = submit(aSaga().type("W").priority(0).step("take-r1", participant.url("/W/1")).withLock(r("r1"), "EXCLUSIVE"));
+        awaitStatus(w, "WAITING");
+        gates.get("X").countDown();
+        awaitStatus(x, "WAITING");
+        gates.get("Y").countDown();
+        awaitStatus(y, "WAITING");
+        gates.get("Z").countDown();
+
+        assertThat(awaitEnd(x).getString("reason")).isEqualTo("DEADLOCK_VICTIM");
+        for (String survivor : List.of(w, y, z)) {
+            assertThat(awaitEnd(survivor).getString("status")).as("saga %s", survivor).isEqualTo("COMPLETED");
+        }
+        assertThat(Db.ofUrl(jdbcUrl).count("SELECT count(*) FROM deadlocks WHERE victim_saga_id IN ('" + w + "', '" + x
+                + "', '" + y + "', '" + z + "')")).as("one victim").isEqualTo(1);
+        JsonPath deadlock = deadlockOf(x);
+        assertThat(deadlock.getString("victim.spared[0].sagaId")).isEqualTo(w);
+        assertThat(deadlock.getString("text")).contains("Saga " + w + " (W, priority 0) was spared: aborting saga " + x
+                + " breaks every cycle it was on.");
+    }
+
+    private static void awaitStatus(String id, String status) {
+        Eventually.await("saga " + id + " to be " + status, Duration.ofSeconds(10),
+                () -> given().get("/api/v1/sagas/" + id).then().extract().path("status"), status::equals);
     }
 
     @Test

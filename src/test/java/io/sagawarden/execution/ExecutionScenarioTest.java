@@ -12,6 +12,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
+import io.sagawarden.testing.Db;
 import io.sagawarden.testing.Eventually;
 import io.sagawarden.testing.SagaBuilder;
 import io.sagawarden.testing.TestParticipant;
@@ -20,6 +21,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -31,6 +33,9 @@ class ExecutionScenarioTest {
     private static final Set<String> TERMINAL = Set.of("COMPLETED", "COMPENSATED", "FAILED");
 
     private TestParticipant participant;
+
+    @ConfigProperty(name = "quarkus.datasource.jdbc.url")
+    String jdbcUrl;
 
     static {
         RestAssured.enableLoggingOfRequestAndResponseIfValidationFails();
@@ -88,6 +93,10 @@ class ExecutionScenarioTest {
         assertThat(first.headers()).containsKey("saga-fencing-tokens");
         assertThat(eventKinds(id)).containsSubsequence("SUBMITTED", "STARTED", "STEP_STARTED", "ACTION_CALLED",
                 "STEP_SUCCEEDED", "COMPLETED");
+        List<String> times = given().get("/api/v1/sagas/" + id + "/events").then().extract().path("at");
+        assertThat(times.stream().map(java.time.Instant::parse))
+                .as("one clock: the saga never ends before its last event").allSatisfy(at ->
+                        assertThat(at).isBeforeOrEqualTo(java.time.Instant.parse(saga.getString("endedAt"))));
     }
 
     @Test
@@ -332,5 +341,66 @@ class ExecutionScenarioTest {
         assertThat(saga.getString("status")).isEqualTo("COMPENSATED");
         assertThat(saga.getString("steps[1].lastError")).contains("outside the participant allow-list");
         assertThat(participant.paths()).containsExactly("/where");
+    }
+
+    @Test
+    void a_reply_the_database_cannot_store_fails_the_step_once_and_costs_no_call_outside_the_retry_policy() {
+        byte[] nul = "{\"note\": \"a\\u0000b\"}".getBytes(StandardCharsets.UTF_8);
+        participant.on("/nul", raw(200, "application/json", nul, Map.of()));
+        participant.on("/nul-again", raw(200, "application/json", nul, Map.of()));
+        String once = submit(aSaga().step("nul", participant.url("/nul")).withCompensation(participant.url("/un-nul"))
+                .withRetry(1, "PT0.1S"));
+        String three = submit(aSaga().step("nul", participant.url("/nul-again")).withRetry(3, "PT0.1S"));
+
+        JsonPath saga = awaitEnd(once);
+        awaitEnd(three);
+
+        assertThat(participant.calls("/nul")).as("maxAttempts 1: one call").hasSize(1);
+        assertThat(participant.calls("/nul-again")).as("a 2xx that cannot be used fails at once (API.md)").hasSize(1);
+        assertThat(saga.getString("status")).isEqualTo("COMPENSATED");
+        assertThat(saga.getString("steps[0].lastError")).contains("cannot be kept").contains("NUL");
+        assertThat(participant.calls("/un-nul")).as("a 2xx may have taken effect").hasSize(1);
+    }
+
+    @Test
+    void an_error_reply_the_database_cannot_store_is_retried_exactly_as_the_policy_says() {
+        byte[] nul = "{\"error\": \"x\\u0000\\ud800\"}".getBytes(StandardCharsets.UTF_8);
+        participant.on("/down", raw(503, "application/json", nul, Map.of("Retry-After", "1")));
+        String id = submit(aSaga().step("down", participant.url("/down")).withRetry(3, "PT0.1S"));
+
+        JsonPath saga = awaitEnd(id);
+
+        assertThat(participant.calls("/down")).hasSize(3);
+        assertThat(saga.getString("steps[0].lastError")).startsWith("gave up after 3 attempts");
+    }
+
+    @Test
+    void an_outcome_the_database_refuses_anyway_is_recorded_once_without_what_it_refused() {
+        // Whatever the checks before it miss: here a trigger refuses one reply the way PostgreSQL refuses data.
+        Db db = Db.ofUrl(jdbcUrl);
+        db.execute("""
+                CREATE FUNCTION refuse_marked_replies() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.response::text LIKE '%refuse-me%' THEN
+                        RAISE EXCEPTION 'refused' USING ERRCODE = 'data_exception';
+                    END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER refuse_marked_replies BEFORE UPDATE ON saga_steps
+                    FOR EACH ROW EXECUTE FUNCTION refuse_marked_replies();""");
+        try {
+            participant.on("/marked", json(200, "{\"mark\": \"refuse-me\"}"));
+            String id = submit(aSaga().step("marked", participant.url("/marked")).withCompensation(participant.url("/unmark"))
+                    .withRetry(5, "PT0.1S"));
+
+            JsonPath saga = awaitEnd(id);
+
+            assertThat(participant.calls("/marked")).as("never called again for a failed save").hasSize(1);
+            assertThat(saga.getString("status")).isEqualTo("COMPENSATED");
+            assertThat(saga.getString("steps[0].lastError")).contains("could not be stored");
+            assertThat(participant.calls("/unmark")).hasSize(1);
+        } finally {
+            db.execute("DROP TRIGGER refuse_marked_replies ON saga_steps; DROP FUNCTION refuse_marked_replies()");
+        }
     }
 }

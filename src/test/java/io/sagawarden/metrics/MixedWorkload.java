@@ -11,6 +11,7 @@ import io.sagawarden.testing.AppProcess;
 import io.sagawarden.testing.Db;
 import io.sagawarden.testing.Eventually;
 import io.sagawarden.testing.SagaBuilder;
+import io.sagawarden.testing.StuckSagas;
 import io.sagawarden.testing.TestParticipant;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -21,7 +22,7 @@ import java.util.stream.Collectors;
 
 /**
  * A small workload that makes every saga metric move: completions, a compensation (a step answering 400), a lock
- * wait, a deadlock between two sagas crossing two resources, and a saga whose participant never answers (stuck).
+ * wait, a deadlock between two sagas crossing two resources, and a saga its node cannot move (stuck).
  * Run in waves so that every lazily created series is seen first and then seen to grow, as rate() needs.
  */
 final class MixedWorkload {
@@ -40,14 +41,13 @@ final class MixedWorkload {
         this.app = app;
         this.db = db;
         participant.on("/pay", json(400, "{\"error\": \"card declined\"}"));
-        participant.on("/welcome-mail", participant.hang());
     }
 
-    /** A saga whose only call hangs far longer than saga.recovery.stuck-after: it stops making progress. */
+    /** A saga its node cannot move (see {@link StuckSagas}): it stops making progress with nothing pending. */
     String startStuckSaga() {
+        StuckSagas.ofType(db, "UserRegistrationSaga");
         return submit(aSaga().type("UserRegistrationSaga")
-                .step("send-welcome-mail", participant.url("/welcome-mail")).withActionTimeout("PT60S")
-                .withRetry(1, "PT0.1S"));
+                .step("send-welcome-mail", participant.url("/welcome-mail")).withRetry(1, "PT0.1S"));
     }
 
     /** Runs one wave and waits until all its sagas ended as expected. */
