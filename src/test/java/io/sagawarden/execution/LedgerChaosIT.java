@@ -38,8 +38,12 @@ import org.junit.jupiter.api.Test;
  */
 class LedgerChaosIT {
 
-    private static final int TRANSFERS = 300;
-    private static final int ACCOUNTS = 8;
+    // The workload can be made harsher on purpose, e.g. to compare restart policies (docs/architecture.md):
+    // -Dchaos.transfers=600 -Dchaos.accounts=4 -Dchaos.pause-ms=100 -Dchaos.node.saga.deadlock.restart-backoff=PT0.001S
+    private static final int TRANSFERS = Integer.getInteger("chaos.transfers", 300);
+    private static final int ACCOUNTS = Integer.getInteger("chaos.accounts", 8);
+    private static final long PAUSE_MS = Long.getLong("chaos.pause-ms", 500);
+    private static final String NODE_SETTING = "chaos.node.";
     private static final boolean CI = "true".equalsIgnoreCase(System.getenv("CI"));
 
     private record Transfer(int index, String from, String to, long amount, boolean refused, boolean restarts,
@@ -58,14 +62,16 @@ class LedgerChaosIT {
             jdbcUrl = PostgresTestDatabase.url(database);
         }
         Db db = Db.ofUrl(jdbcUrl);
-        Map<String, String> settings = Map.ofEntries(Map.entry("quarkus.datasource.jdbc.url", jdbcUrl),
+        Map<String, String> settings = new HashMap<>(Map.ofEntries(Map.entry("quarkus.datasource.jdbc.url", jdbcUrl),
                 Map.entry("saga.execution.lease", "PT2S"), Map.entry("saga.execution.heartbeat", "PT0.5S"),
                 Map.entry("saga.execution.poll-interval", "PT0.2S"), Map.entry("saga.execution.concurrency", "32"),
                 Map.entry("saga.execution.compensation-retry.max-attempts", "60"),
                 Map.entry("saga.execution.compensation-retry.initial-backoff", "PT0.1S"),
                 Map.entry("saga.execution.compensation-retry.max-backoff", "PT1S"),
                 Map.entry("saga.cluster.heartbeat", "PT0.5S"), Map.entry("saga.cluster.leader-lease", "PT2S"),
-                Map.entry("saga.recovery.interval", "PT2S"), Map.entry("saga.recovery.stuck-after", "PT20S"));
+                Map.entry("saga.recovery.interval", "PT2S"), Map.entry("saga.recovery.stuck-after", "PT20S")));
+        System.getProperties().stringPropertyNames().stream().filter(k -> k.startsWith(NODE_SETTING))
+                .forEach(k -> settings.put(k.substring(NODE_SETTING.length()), System.getProperty(k)));
         List<Transfer> transfers = transfers(new Random(20_261_201L));
         List<AppProcess> nodes = new ArrayList<>();
         ExecutorService submitters = Executors.newFixedThreadPool(6);
@@ -84,7 +90,7 @@ class LedgerChaosIT {
                 submitted.add(submitters.submit(() -> {
                     submit(nodes, t, participant);
                     accepted.incrementAndGet();
-                    Processes.sleep(500);
+                    Processes.sleep(PAUSE_MS);
                 }));
             }
             progress.scheduleAtFixedRate(() -> report(db, started, accepted.get()), 10, 10, TimeUnit.SECONDS);
@@ -95,7 +101,7 @@ class LedgerChaosIT {
                 f.get(180, TimeUnit.SECONDS);
             }
             try {
-                Eventually.await("every transfer to end", Duration.ofSeconds(240),
+                Eventually.await("every transfer to end", Duration.ofSeconds(Math.max(240, TRANSFERS)),
                         () -> db.count("SELECT count(*) FROM sagas WHERE ended_at IS NULL"), n -> n == 0);
                 audit(db, transfers, ledger, seconds(started));
                 assertThat(participant.answers()).as("the outage answered calls with 503").anyMatch(a -> a.status() == 503);
