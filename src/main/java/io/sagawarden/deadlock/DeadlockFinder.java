@@ -1,14 +1,11 @@
 package io.sagawarden.deadlock;
 
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 
@@ -18,7 +15,7 @@ import java.util.UUID;
  * upgrading one resource need k−1 victims). Greedy choice can take a victim that a later one makes needless, so
  * the choices are then checked in reverse order and every victim whose abort the others make unnecessary is
  * spared: no victim of the result can be spared, and without them the group is acyclic. Plain Java over
- * {@link WaitForGraph}.
+ * {@link WaitForGraph}, with the search inside a group in {@link VictimSearch}.
  */
 public final class DeadlockFinder {
 
@@ -31,9 +28,6 @@ public final class DeadlockFinder {
 
     /** A saga the policy chose first and then spared, because aborting {@code brokenBy} breaks its cycles. */
     public record Spared(SagaNode saga, List<UUID> brokenBy) {
-    }
-
-    private record Choice(SagaNode victim, String why) {
     }
 
     private DeadlockFinder() {
@@ -54,24 +48,31 @@ public final class DeadlockFinder {
 
     private static List<Resolution> resolveGroup(WaitForGraph graph, Set<UUID> group, Map<UUID, SagaNode> nodes,
                                                  Instant now) {
-        List<Choice> chosen = chooseGreedily(graph, group, nodes, now);
-        List<Choice> kept = new ArrayList<>(chosen);
+        VictimSearch search = new VictimSearch(group, graph::holdersOf);
+        List<UUID> policyOrder = VictimPolicy.mostExpendableFirst(group.stream().map(nodes::get).toList()).stream()
+                .map(SagaNode::id).toList();
+        List<VictimSearch.Taken> chosen = search.takeInOrder(policyOrder);
+        List<UUID> kept = new ArrayList<>(chosen.stream().map(VictimSearch.Taken::saga).toList());
         List<SagaNode> spared = new ArrayList<>();
-        for (int i = chosen.size() - 1; i >= 0; i--) {
-            Choice candidate = chosen.get(i);
-            Set<UUID> others = new HashSet<>();
-            kept.stream().filter(c -> c != candidate).forEach(c -> others.add(c.victim().id()));
-            if (graph.deadlockedGroupsWithout(group, others).isEmpty()) {
-                kept.remove(candidate);
-                spared.addFirst(candidate.victim());
+        for (VictimSearch.Taken candidate : chosen.reversed()) {
+            List<UUID> others = kept.stream().filter(k -> !k.equals(candidate.saga())).toList();
+            // Without the other victims a cycle through the candidate remains exactly when it is needed: without
+            // all of them the group is acyclic, so any cycle left runs through it.
+            if (!search.onCycleWithout(candidate.saga(), others)) {
+                kept.remove(candidate.saga());
+                spared.addFirst(nodes.get(candidate.saga()));
             }
         }
-        List<UUID> victims = kept.stream().map(c -> c.victim().id()).toList();
-        List<Spared> sparing = spared.stream().map(s -> new Spared(s, victims)).toList();
+        List<Spared> sparing = spared.stream().map(s -> new Spared(s, List.copyOf(kept))).toList();
         List<Resolution> resolutions = new ArrayList<>();
         Set<UUID> earlier = new HashSet<>();
-        for (Choice choice : kept) {
-            UUID victim = choice.victim().id();
+        for (VictimSearch.Taken taken : chosen) {
+            if (!kept.contains(taken.saga())) {
+                continue;
+            }
+            UUID victim = taken.saga();
+            VictimPolicy.Choice choice = VictimPolicy.choose(taken.component().stream().map(nodes::get).toList(), now)
+                    .orElseThrow();
             Set<UUID> rest = new LinkedHashSet<>(group);
             rest.removeAll(earlier);
             List<WaitEdge> cycle = graph.shortestCycleThrough(victim, rest).orElseThrow(() ->
@@ -80,24 +81,6 @@ public final class DeadlockFinder {
             earlier.add(victim);
         }
         return resolutions;
-    }
-
-    /** Victims in policy order: the most expendable of each group left, until no group is left. */
-    private static List<Choice> chooseGreedily(WaitForGraph graph, Set<UUID> group, Map<UUID, SagaNode> nodes,
-                                               Instant now) {
-        List<Choice> chosen = new ArrayList<>();
-        Deque<Set<UUID>> pending = new ArrayDeque<>(List.of(group));
-        while (!pending.isEmpty()) {
-            Set<UUID> remaining = pending.poll();
-            Optional<VictimPolicy.Choice> choice = VictimPolicy.choose(remaining.stream().map(nodes::get).toList(), now);
-            if (choice.isEmpty()) {
-                continue;
-            }
-            SagaNode victim = choice.get().victim();
-            chosen.add(new Choice(victim, choice.get().why()));
-            pending.addAll(graph.deadlockedGroupsWithout(remaining, Set.of(victim.id())));
-        }
-        return chosen;
     }
 
     /** The sagas that must be described for {@link #resolve}: those in deadlocked groups. */

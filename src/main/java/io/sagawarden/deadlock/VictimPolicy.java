@@ -25,8 +25,13 @@ public final class VictimPolicy {
     private VictimPolicy() {
     }
 
+    /** The sagas that may be victims, the most expendable first. */
+    public static List<SagaNode> mostExpendableFirst(Collection<SagaNode> sagas) {
+        return sagas.stream().filter(SagaNode::mayBeVictim).sorted(MOST_EXPENDABLE_FIRST).toList();
+    }
+
     public static Optional<Choice> choose(Collection<SagaNode> group, Instant now) {
-        List<SagaNode> candidates = group.stream().filter(SagaNode::mayBeVictim).sorted(MOST_EXPENDABLE_FIRST).toList();
+        List<SagaNode> candidates = mostExpendableFirst(group);
         if (candidates.isEmpty()) {
             return Optional.empty();
         }

@@ -82,6 +82,18 @@ public final class WaitForGraph {
         return new WaitForGraph(rest).deadlockedGroups();
     }
 
+    /** The sagas {@code saga} waits for in the cyclic core (one per edge, so possibly repeated). */
+    public List<UUID> holdersOf(UUID saga) {
+        if (!core.containsVertex(saga)) {
+            return List.of();
+        }
+        List<UUID> holders = new ArrayList<>();
+        for (WaitEdge e : core.outgoingEdgesOf(saga)) {
+            holders.add(e.holder());
+        }
+        return holders;
+    }
+
     /**
      * The shortest cycle through {@code saga} inside {@code group} (breadth first), as the edges from the saga
      * round to itself; empty when it sits on no cycle there.

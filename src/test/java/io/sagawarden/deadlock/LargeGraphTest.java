@@ -147,4 +147,41 @@ class LargeGraphTest {
                 .singleElement().extracting(SagaNode::priority).isEqualTo(k - 1);
         assertThat(acyclic(edges, victims)).isTrue();
     }
+
+    /**
+     * Four sagas each hold one hot account and queue for the next, a ring, behind long queues of newer sagas that
+     * hold nothing. The policy reaches the newer waiters first, and each of them is on a cycle through its queue;
+     * aborting any of them breaks nothing the holders' ring does not keep. One holder gives way, all others are spared.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void a_ring_of_holders_behind_long_queues_of_newer_sagas_costs_one_victim() {
+        int accounts = 4;
+        int queued = 300;
+        List<WaitEdge> edges = new ArrayList<>();
+        Map<UUID, SagaNode> nodes = new HashMap<>();
+        for (int a = 0; a < accounts; a++) {
+            UUID holder = id(a);
+            nodes.put(holder, node(holder, 0, NOW.minusSeconds(600 - a)));
+            List<LockQueue.Waiter> queue = new ArrayList<>();
+            for (int w = 0; w < queued; w++) {
+                UUID waiter = id(1_000 + a * queued + w);
+                nodes.put(waiter, node(waiter, 0, NOW.minusSeconds(60).plusMillis(a * queued + w)));
+                queue.add(new LockQueue.Waiter(w, waiter, LockMode.EXCLUSIVE, false));
+            }
+            UUID previousHolder = id((a + accounts - 1) % accounts);
+            queue.add(new LockQueue.Waiter(queued, previousHolder, LockMode.EXCLUSIVE, false));
+            edges.addAll(DeadlockFixtures.edgesOf("account:" + a,
+                    new LockQueue(List.of(new LockQueue.Holder(holder, LockMode.EXCLUSIVE)), queue)));
+        }
+
+        List<DeadlockFinder.Resolution> resolutions = DeadlockFixtures.resolve(edges, nodes);
+
+        assertThat(resolutions).singleElement().satisfies(r -> {
+            assertThat(r.victim().id()).as("the newest holder").isEqualTo(id(accounts - 1));
+            assertIsCycleThrough(r.cycle(), r.victim().id(), edges);
+            assertThat(r.spared()).hasSize(accounts * queued);
+        });
+        assertThat(acyclic(edges, Set.of(id(accounts - 1)))).isTrue();
+    }
 }
