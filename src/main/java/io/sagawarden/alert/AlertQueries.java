@@ -1,10 +1,10 @@
 package io.sagawarden.alert;
 
+import io.sagawarden.db.Json;
 import io.sagawarden.db.Keyset;
+import io.sagawarden.db.Page;
 import io.sagawarden.db.Sql;
 import io.sagawarden.problem.ProblemException;
-import io.sagawarden.saga.Json;
-import io.sagawarden.saga.Page;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.sql.ResultSet;

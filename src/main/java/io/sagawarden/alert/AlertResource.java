@@ -1,8 +1,8 @@
 package io.sagawarden.alert;
 
+import io.sagawarden.db.Page;
 import io.sagawarden.problem.Problem;
 import io.sagawarden.problem.QueryParams;
-import io.sagawarden.saga.Page;
 import jakarta.transaction.Transactional;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;

@@ -1,8 +1,8 @@
 package io.sagawarden.alert;
 
+import io.sagawarden.db.Json;
 import io.sagawarden.db.Sql;
 import io.sagawarden.problem.ProblemException;
-import io.sagawarden.saga.Json;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
 import java.util.List;

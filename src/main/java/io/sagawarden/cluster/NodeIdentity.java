@@ -1,4 +1,4 @@
-package io.sagawarden.execution;
+package io.sagawarden.cluster;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.InetAddress;
@@ -11,7 +11,7 @@ public class NodeIdentity {
 
     private final String id;
 
-    public NodeIdentity(ExecutionConfig config) {
+    public NodeIdentity(ClusterConfig config) {
         this.id = config.nodeId().orElseGet(() -> host() + "-" + UUID.randomUUID().toString().substring(0, 8));
     }
 

@@ -1,4 +1,4 @@
-package io.sagawarden.saga;
+package io.sagawarden.db;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;

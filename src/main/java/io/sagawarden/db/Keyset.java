@@ -1,7 +1,7 @@
 package io.sagawarden.db;
 
+import io.sagawarden.db.Page;
 import io.sagawarden.problem.QueryParams;
-import io.sagawarden.saga.Page;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;

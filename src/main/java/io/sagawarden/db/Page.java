@@ -1,4 +1,4 @@
-package io.sagawarden.saga;
+package io.sagawarden.db;
 
 import java.util.List;
 

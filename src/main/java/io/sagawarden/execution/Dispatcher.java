@@ -2,6 +2,7 @@ package io.sagawarden.execution;
 
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
+import io.sagawarden.cluster.NodeIdentity;
 import io.sagawarden.saga.SagaSubmitted;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;

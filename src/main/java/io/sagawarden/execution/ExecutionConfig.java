@@ -7,7 +7,6 @@ import jakarta.validation.constraints.DecimalMin;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import java.time.Duration;
-import java.util.Optional;
 
 /** How this node runs sagas. */
 @ConfigMapping(prefix = "saga.execution")
@@ -38,21 +37,6 @@ public interface ExecutionConfig {
     /** The fallback poll for due retries and expired leases when no notification arrives. */
     @WithDefault("PT1S")
     Duration pollInterval();
-
-    /** Timeout of a participant call that does not set its own. */
-    @WithDefault("PT10S")
-    Duration defaultCallTimeout();
-
-    @WithDefault("PT5S")
-    Duration connectTimeout();
-
-    /** Largest participant reply kept as a step's response. */
-    @WithDefault("262144")
-    @Min(0) @Max(16777216)
-    int maxResponseBytes();
-
-    /** This node's name in leases; defaults to the host name and a random suffix. */
-    Optional<String> nodeId();
 
     RetryDefaults actionRetry();
 

@@ -3,18 +3,17 @@ package io.sagawarden.execution;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.sagawarden.alert.AlertKind;
 import io.sagawarden.alert.Alerts;
+import io.sagawarden.db.Json;
 import io.sagawarden.db.Sql;
 import io.sagawarden.db.WorkSignal;
 import io.sagawarden.lock.LockGate;
 import io.sagawarden.lock.LockManager;
 import io.sagawarden.saga.CompensationStatus;
-import io.sagawarden.saga.Json;
 import io.sagawarden.saga.SagaReason;
 import io.sagawarden.saga.SagaRequest;
 import io.sagawarden.saga.SagaStatus;
 import io.sagawarden.saga.StepStatus;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.jboss.logging.Logger;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -23,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import org.jboss.logging.Logger;
 
 /**
  * The execution engine's SQL: claiming due sagas under a lease, loading them, saving each transition as one

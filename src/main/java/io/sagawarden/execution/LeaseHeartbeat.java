@@ -1,6 +1,7 @@
 package io.sagawarden.execution;
 
 import io.quarkus.scheduler.Scheduled;
+import io.sagawarden.cluster.NodeIdentity;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 

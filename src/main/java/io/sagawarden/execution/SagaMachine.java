@@ -1,5 +1,9 @@
 package io.sagawarden.execution;
 
+import io.sagawarden.lock.LockGate;
+import io.sagawarden.lock.LockRequest;
+import io.sagawarden.participant.CallKind;
+import io.sagawarden.participant.CallResult;
 import io.sagawarden.saga.CompensationStatus;
 import io.sagawarden.saga.OnDeadlock;
 import io.sagawarden.saga.SagaReason;
@@ -8,8 +12,6 @@ import io.sagawarden.saga.SagaStatus;
 import io.sagawarden.saga.StepStatus;
 import java.time.Duration;
 import java.time.Instant;
-import io.sagawarden.lock.LockGate;
-import io.sagawarden.lock.LockRequest;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,6 +1,7 @@
 package io.sagawarden.execution;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sagawarden.participant.CallKind;
 import io.sagawarden.saga.SagaReason;
 import io.sagawarden.saga.SagaRequest;
 import io.sagawarden.saga.SagaStatus;

@@ -1,9 +1,15 @@
 package io.sagawarden.execution;
 
+import io.sagawarden.cluster.NodeIdentity;
 import io.sagawarden.db.Sql;
 import io.sagawarden.deadlock.DeadlockConfig;
 import io.sagawarden.metrics.LockMetrics;
 import io.sagawarden.metrics.SagaMetrics;
+import io.sagawarden.participant.CallKind;
+import io.sagawarden.participant.CallResult;
+import io.sagawarden.participant.ParticipantClient;
+import io.sagawarden.participant.ParticipantsConfig;
+import io.sagawarden.saga.TemplateRenderer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Duration;
@@ -30,9 +36,11 @@ public class SagaRunner {
     private final Clock clock;
     private final SagaMachine machine;
     private final Duration lease;
+    private final Duration defaultCallTimeout;
 
     public SagaRunner(ExecutionStore store, ParticipantClient client, SagaMetrics metrics, LockMetrics lockMetrics,
-                      NodeIdentity node, Clock clock, ExecutionConfig config, DeadlockConfig deadlocks) {
+                      NodeIdentity node, Clock clock, ExecutionConfig config, ParticipantsConfig participants,
+                      DeadlockConfig deadlocks) {
         this.lockMetrics = lockMetrics;
         this.store = store;
         this.client = client;
@@ -47,7 +55,8 @@ public class SagaRunner {
                 new Backoff(c.maxAttempts(), c.initialBackoff(), c.multiplier(), c.maxBackoff()),
                 new Backoff(deadlocks.maxRestarts(), deadlocks.restartBackoff(), 2.0,
                         max(deadlocks.restartBackoff(), deadlocks.restartMaxBackoff())),
-                config.defaultCallTimeout(), () -> ThreadLocalRandom.current().nextDouble());
+                participants.defaultCallTimeout(), () -> ThreadLocalRandom.current().nextDouble());
+        this.defaultCallTimeout = participants.defaultCallTimeout();
     }
 
     private static Duration max(Duration a, Duration b) {
@@ -82,7 +91,7 @@ public class SagaRunner {
             }
             while (next.isPresent()) {
                 PlannedCall call = next.get();
-                CallResult result = client.call(run, call, run.fencingTokensHeader());
+                CallResult result = call(run, call);
                 String step = run.steps().get(call.stepIndex()).name();
                 metrics.participantCall(call.kind() == CallKind.ACTION ? step : step + ":compensation",
                         result.metricStatus(), result.duration());
@@ -111,6 +120,14 @@ public class SagaRunner {
             letGo(started, retryAt);
         } finally {
             MDC.remove("sagaId");
+        }
+    }
+
+    private CallResult call(SagaRun run, PlannedCall call) {
+        try {
+            return client.call(CallRequests.render(run, call, defaultCallTimeout));
+        } catch (TemplateRenderer.UnresolvedTemplateException e) {
+            return CallResult.notCallable(e.getMessage());
         }
     }
 

@@ -1,6 +1,7 @@
 package io.sagawarden.execution;
 
 import io.quarkus.runtime.StartupEvent;
+import io.sagawarden.cluster.NodeIdentity;
 import io.sagawarden.db.PgListener;
 import io.sagawarden.db.WorkSignal;
 import io.sagawarden.saga.SagaSubmitted;

@@ -1,4 +1,4 @@
-package io.sagawarden.execution;
+package io.sagawarden.participant;
 
 import java.net.URI;
 import java.util.Locale;

@@ -1,4 +1,4 @@
-package io.sagawarden.execution;
+package io.sagawarden.participant;
 
 /** Which of a step's two requests a participant call is; part of its idempotency key. */
 public enum CallKind {

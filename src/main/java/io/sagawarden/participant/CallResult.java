@@ -1,4 +1,4 @@
-package io.sagawarden.execution;
+package io.sagawarden.participant;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sagawarden.db.Storable;

@@ -1,4 +1,4 @@
-package io.sagawarden.execution;
+package io.sagawarden.participant;
 
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpResponse;

@@ -1,9 +1,11 @@
-package io.sagawarden.execution;
+package io.sagawarden.participant;
 
 import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.net.URI;
 import java.util.List;
+import java.util.Optional;
 
 /** Decides whether a participant URL may be called: at submission and again before every call. */
 @Startup
@@ -12,8 +14,13 @@ public class ParticipantAllowList {
 
     private final List<AllowedUrl> allowed;
 
+    @Inject
     public ParticipantAllowList(ParticipantsConfig config) {
-        List<String> entries = config.allowedUrls().orElse(List.of());
+        this(config.allowedUrls());
+    }
+
+    public ParticipantAllowList(Optional<List<String>> configured) {
+        List<String> entries = configured.orElse(List.of());
         if (entries.isEmpty()) {
             throw new IllegalStateException("saga.participants.allowed-urls is not set: list the participant URLs "
                     + "the orchestrator may call, e.g. SAGA_PARTICIPANTS_ALLOWED_URLS="

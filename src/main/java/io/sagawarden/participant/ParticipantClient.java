@@ -1,13 +1,10 @@
-package io.sagawarden.execution;
+package io.sagawarden.participant;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
+import io.sagawarden.db.Json;
 import io.sagawarden.db.Storable;
-import io.sagawarden.saga.Json;
-import io.sagawarden.saga.SagaRequest;
-import io.sagawarden.saga.Template;
-import io.sagawarden.saga.TemplateRenderer;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
@@ -20,8 +17,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
-import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -40,11 +35,11 @@ public class ParticipantClient {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient http;
     private final ParticipantAllowList allowList;
-    private final ExecutionConfig config;
+    private final ParticipantsConfig config;
     /** Replies are read with exact decimals: a double would turn 1e400 into Infinity, which is not JSON. */
     private final ObjectReader replies;
 
-    public ParticipantClient(ParticipantAllowList allowList, ExecutionConfig config, Json json) {
+    public ParticipantClient(ParticipantAllowList allowList, ParticipantsConfig config, Json json) {
         this.allowList = allowList;
         this.config = config;
         this.replies = json.mapper().reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
@@ -62,67 +57,52 @@ public class ParticipantClient {
         executor.shutdownNow();
     }
 
-    public CallResult call(SagaRun run, PlannedCall call, String fencingTokens) {
-        StepRun step = run.steps().get(call.stepIndex());
-        SagaRequest.HttpCall spec = call.kind() == CallKind.ACTION
-                ? step.definition().action() : step.definition().compensation();
+    public CallResult call(ParticipantRequest call) {
         HttpRequest request;
         try {
-            request = build(run, step, call, spec, fencingTokens);
-        } catch (TemplateRenderer.UnresolvedTemplateException | IllegalArgumentException e) {
+            request = build(call);
+        } catch (IllegalArgumentException e) {
             return CallResult.notCallable(e.getMessage());
         }
-        Duration timeout = spec.timeout() == null ? config.defaultCallTimeout() : spec.timeout();
         long started = System.nanoTime();
         CompletableFuture<HttpResponse<byte[]>> exchange =
                 http.sendAsync(request, LimitedBody.handler(config.maxResponseBytes()));
         try {
-            HttpResponse<byte[]> response = exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            HttpResponse<byte[]> response = exchange.get(call.timeout().toMillis(), TimeUnit.MILLISECONDS);
             Duration took = since(started);
             return call.kind() == CallKind.ACTION
                     ? actionResult(response, took)
                     : CallResult.ofCompensation(response.statusCode(), took);
         } catch (TimeoutException e) {
             exchange.cancel(true);
-            return CallResult.unanswered("no answer within " + timeout, since(started), true);
+            return CallResult.unanswered("no answer within " + call.timeout(), since(started), true);
         } catch (InterruptedException e) {
             exchange.cancel(true);
             Thread.currentThread().interrupt();
             return CallResult.unanswered("interrupted while waiting for the participant", since(started), true);
         } catch (ExecutionException e) {
-            return failed(e.getCause(), timeout, since(started));
+            return failed(e.getCause(), call.timeout(), since(started));
         }
     }
 
-    private HttpRequest build(SagaRun run, StepRun step, PlannedCall call, SagaRequest.HttpCall spec,
-                              String fencingTokens) {
-        List<String> names = run.definition().steps().stream().map(SagaRequest.Step::name).toList();
-        TemplateRenderer renderer = new TemplateRenderer(names, t -> lookup(run, t));
-        String url = renderer.renderText(spec.url());
+    private HttpRequest build(ParticipantRequest call) {
         URI uri;
         try {
-            uri = new URI(url);
+            uri = new URI(call.url());
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("the rendered URL '" + url + "' is not valid: " + e.getReason());
+            throw new IllegalArgumentException("the rendered URL '" + call.url() + "' is not valid: " + e.getReason());
         }
         if (!allowList.allows(uri)) {
-            throw new IllegalArgumentException("the URL " + url + " is outside the participant allow-list");
+            throw new IllegalArgumentException("the URL " + call.url() + " is outside the participant allow-list");
         }
-        Duration timeout = spec.timeout() == null ? config.defaultCallTimeout() : spec.timeout();
-        HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(timeout);
-        renderer.renderHeaders(spec.headers()).forEach(builder::header);
-        builder.setHeader("Idempotency-Key", run.idempotencyKey(step, call.kind()))
-                .setHeader("Saga-Id", run.id().toString())
-                .setHeader("Saga-Step", step.name())
-                .setHeader("Saga-Attempt", Integer.toString(call.attempt()))
-                .setHeader("Saga-Fencing-Tokens", fencingTokens)
-                .setHeader("Accept", "application/json");
-        JsonNode body = renderer.renderJson(spec.body());
-        if (body == null) {
-            builder.method(spec.method().name(), HttpRequest.BodyPublishers.noBody());
+        HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(call.timeout());
+        call.headers().forEach(builder::setHeader);
+        builder.setHeader("Accept", "application/json");
+        if (call.body() == null) {
+            builder.method(call.method(), HttpRequest.BodyPublishers.noBody());
         } else {
             builder.setHeader("Content-Type", "application/json")
-                    .method(spec.method().name(), HttpRequest.BodyPublishers.ofString(body.toString()));
+                    .method(call.method(), HttpRequest.BodyPublishers.ofString(call.body().toString()));
         }
         return builder.build();
     }
@@ -160,14 +140,6 @@ public class ParticipantClient {
             return CallResult.unanswered("no answer within " + timeout, took, true);
         }
         return CallResult.unanswered("the call failed: " + describe(cause), took, true);
-    }
-
-    private static Optional<JsonNode> lookup(SagaRun run, Template template) {
-        if (template.source() == Template.Source.PAYLOAD) {
-            return TemplateRenderer.at(run.payload(), template.path());
-        }
-        return run.steps().stream().filter(s -> s.name().equals(template.stepName())).findFirst()
-                .flatMap(s -> s.response() == null ? Optional.empty() : TemplateRenderer.at(s.response(), template.path()));
     }
 
     private static String describe(Throwable t) {

@@ -1,4 +1,4 @@
-package io.sagawarden.execution;
+package io.sagawarden.saga;
 
 import io.sagawarden.problem.Problem;
 import io.sagawarden.saga.SagaReason;

@@ -1,5 +1,6 @@
 package io.sagawarden.saga;
 
+import io.sagawarden.db.Json;
 import io.sagawarden.db.Sql;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.sagawarden.execution;
+package io.sagawarden.saga;
 
 import io.sagawarden.alert.AlertKind;
 import io.sagawarden.alert.Alerts;

@@ -1,7 +1,9 @@
 package io.sagawarden.saga;
 
 import io.quarkus.panache.common.Sort;
+import io.sagawarden.db.Json;
 import io.sagawarden.db.Keyset;
+import io.sagawarden.db.Page;
 import io.sagawarden.lock.LockMode;
 import io.sagawarden.lock.LockQueue;
 import io.sagawarden.problem.FieldError;

@@ -1,5 +1,6 @@
 package io.sagawarden.saga;
 
+import io.sagawarden.db.Page;
 import io.sagawarden.problem.Problem;
 import io.sagawarden.problem.QueryParams;
 import jakarta.ws.rs.Consumes;

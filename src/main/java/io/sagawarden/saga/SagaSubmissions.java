@@ -1,14 +1,15 @@
 package io.sagawarden.saga;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.node.NullNode;
-import com.fasterxml.jackson.annotation.JsonInclude;
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.sagawarden.db.Json;
 import io.sagawarden.db.Sql;
-import io.sagawarden.execution.ParticipantAllowList;
+import io.sagawarden.participant.ParticipantAllowList;
 import io.sagawarden.problem.FieldError;
 import io.sagawarden.problem.ProblemException;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -17,13 +18,13 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.IntStream;
-import java.time.Instant;
 
 /** Accepts submitted sagas: validates them, stores them PENDING, and de-duplicates by idempotency key. */
 @ApplicationScoped

@@ -5,6 +5,8 @@ import static io.sagawarden.execution.TestRuns.aRun;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.sagawarden.participant.CallKind;
+import io.sagawarden.participant.CallResult;
 import io.sagawarden.saga.CompensationStatus;
 import io.sagawarden.saga.SagaReason;
 import io.sagawarden.saga.SagaStatus;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import io.sagawarden.execution.ParticipantAllowList;
+import io.sagawarden.participant.ParticipantAllowList;
 import io.sagawarden.problem.FieldError;
 import io.sagawarden.problem.ProblemException;
 import java.time.Duration;
@@ -38,7 +38,7 @@ class SagaRequestValidatorTest {
     }
 
     private static final ParticipantAllowList ALLOW_LIST = new ParticipantAllowList(
-            () -> Optional.of(List.of("http://127.0.0.1:*", "http://localhost:*", "https://*.payments.internal")));
+            Optional.of(List.of("http://127.0.0.1:*", "http://localhost:*", "https://*.payments.internal")));
     private static final SagaRequestValidator VALIDATOR = new SagaRequestValidator(new DefaultLimits(), ALLOW_LIST::allows);
     private static final SagaRequestReader READER = new SagaRequestReader(
             JsonMapper.builder().addModule(new JavaTimeModule()).build());

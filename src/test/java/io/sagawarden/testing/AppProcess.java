@@ -53,7 +53,7 @@ public final class AppProcess implements AutoCloseable {
                 "-Dquarkus.datasource.username=" + PostgresTestDatabase.USER,
                 "-Dquarkus.datasource.password=" + PostgresTestDatabase.PASSWORD,
                 "-Dsaga.participants.allowed-urls=http://127.0.0.1:*",
-                "-Dsaga.execution.node-id=" + name));
+                "-Dsaga.cluster.node-id=" + name));
         command.addAll(jvmOptions);
         // Several nodes share one PostgreSQL (100 connections by default): keep each pool modest unless told.
         if (!settings.containsKey("quarkus.datasource.jdbc.max-size")) {

@@ -1,0 +1,49 @@
+package io.sagawarden.execution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sagawarden.participant.CallKind;
+import io.sagawarden.participant.ParticipantRequest;
+import io.sagawarden.saga.SagaRequest;
+import io.sagawarden.saga.Template;
+import io.sagawarden.saga.TemplateRenderer;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Renders the call the state machine planned into the request a participant receives (API.md, "Calling
+ * participants"): templates filled from the payload and earlier replies, the step's headers, then the saga's own.
+ * Plain Java.
+ */
+final class CallRequests {
+
+    private CallRequests() {
+    }
+
+    /** Throws {@link TemplateRenderer.UnresolvedTemplateException} when a template names nothing. */
+    static ParticipantRequest render(SagaRun run, PlannedCall call, Duration defaultTimeout) {
+        StepRun step = run.steps().get(call.stepIndex());
+        SagaRequest.HttpCall spec = call.kind() == CallKind.ACTION
+                ? step.definition().action() : step.definition().compensation();
+        List<String> names = run.definition().steps().stream().map(SagaRequest.Step::name).toList();
+        TemplateRenderer renderer = new TemplateRenderer(names, t -> lookup(run, t));
+        Map<String, String> headers = new LinkedHashMap<>(renderer.renderHeaders(spec.headers()));
+        headers.put("Idempotency-Key", run.idempotencyKey(step, call.kind()));
+        headers.put("Saga-Id", run.id().toString());
+        headers.put("Saga-Step", step.name());
+        headers.put("Saga-Attempt", Integer.toString(call.attempt()));
+        headers.put("Saga-Fencing-Tokens", run.fencingTokensHeader());
+        return new ParticipantRequest(call.kind(), spec.method().name(), renderer.renderText(spec.url()), headers,
+                renderer.renderJson(spec.body()), spec.timeout() == null ? defaultTimeout : spec.timeout());
+    }
+
+    private static Optional<JsonNode> lookup(SagaRun run, Template template) {
+        if (template.source() == Template.Source.PAYLOAD) {
+            return TemplateRenderer.at(run.payload(), template.path());
+        }
+        return run.steps().stream().filter(s -> s.name().equals(template.stepName())).findFirst()
+                .flatMap(s -> s.response() == null ? Optional.empty() : TemplateRenderer.at(s.response(), template.path()));
+    }
+}

@@ -1,0 +1,13 @@
+package io.sagawarden.participant;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * A participant call ready to go: method, URL, headers (the step's and the saga's own) and JSON body all
+ * rendered. The client still checks the URL against the allow-list, since a rendered URL is what is called.
+ */
+public record ParticipantRequest(CallKind kind, String method, String url, Map<String, String> headers, JsonNode body,
+                                 Duration timeout) {
+}
