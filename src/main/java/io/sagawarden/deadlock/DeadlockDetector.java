@@ -144,7 +144,7 @@ public class DeadlockDetector {
         }
         DeadlockStore.Waits waits = store.waits();
         store.wake(waits.unblocked());
-        WaitForGraph graph = new WaitForGraph(waits.edges());
+        WaitForGraph graph = new WaitForGraph(waits.edges(), waits.queues());
         Instant now = clock.instant();
         Map<UUID, SagaNode> nodes = store.nodes(DeadlockFinder.sagasInDeadlockedGroups(graph));
         List<DeadlockFinder.Resolution> resolutions = DeadlockFinder.resolve(graph, nodes, now);

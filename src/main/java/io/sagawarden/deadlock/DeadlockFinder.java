@@ -39,7 +39,9 @@ public final class DeadlockFinder {
         nodes.values().stream().filter(n -> !n.mayBeVictim()).forEach(n -> leaving.add(n.id()));
         List<Resolution> resolutions = new ArrayList<>();
         for (Set<UUID> deadlocked : graph.deadlockedGroups()) {
-            for (Set<UUID> group : graph.deadlockedGroupsWithout(deadlocked, leaving)) {
+            List<Set<UUID>> groups = deadlocked.stream().noneMatch(leaving::contains) ? List.of(deadlocked)
+                    : graph.deadlockedGroupsWithout(deadlocked, leaving);
+            for (Set<UUID> group : groups) {
                 resolutions.addAll(resolveGroup(graph, group, nodes, now));
             }
         }
@@ -48,7 +50,7 @@ public final class DeadlockFinder {
 
     private static List<Resolution> resolveGroup(WaitForGraph graph, Set<UUID> group, Map<UUID, SagaNode> nodes,
                                                  Instant now) {
-        VictimSearch search = new VictimSearch(group, graph::holdersOf);
+        VictimSearch search = graph.victimSearch(group);
         List<UUID> policyOrder = VictimPolicy.mostExpendableFirst(group.stream().map(nodes::get).toList()).stream()
                 .map(SagaNode::id).toList();
         List<VictimSearch.Taken> chosen = search.takeInOrder(policyOrder);

@@ -50,8 +50,8 @@ public class DeadlockStore {
                 .orElse("");
     }
 
-    /** The wait edges, and the waiting sagas that nothing blocks (their wake-up is due, or was lost). */
-    public record Waits(List<WaitEdge> edges, Set<UUID> unblocked) {
+    /** The wait edges, their queues, and the waiting sagas that nothing blocks (their wake-up is due, or was lost). */
+    public record Waits(List<WaitEdge> edges, Map<String, LockQueue> queues, Set<UUID> unblocked) {
     }
 
     public List<WaitEdge> edges() {
@@ -89,8 +89,10 @@ public class DeadlockStore {
         }));
         List<WaitEdge> edges = new ArrayList<>();
         Set<UUID> unblocked = new HashSet<>();
+        Map<String, LockQueue> lockQueues = new HashMap<>();
         queues.forEach((resource, queued) -> {
             LockQueue queue = new LockQueue(queued.holders(), queued.waiters());
+            lockQueues.put(resource, queue);
             for (LockQueue.Waiter w : queue.waiters()) {
                 List<LockQueue.Blocker> blockers = queue.blockers(w.saga(), w.mode());
                 if (blockers.isEmpty()) {
@@ -102,7 +104,7 @@ public class DeadlockStore {
                 }
             }
         });
-        return new Waits(edges, unblocked);
+        return new Waits(edges, lockQueues, unblocked);
     }
 
     /** Wakes waiting sagas that nothing blocks: their wake-up is due, or was lost. */

@@ -1,5 +1,6 @@
 package io.sagawarden.deadlock;
 
+import io.sagawarden.lock.LockQueue;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -26,10 +27,18 @@ import org.jgrapht.graph.DirectedPseudograph;
 public final class WaitForGraph {
 
     private final List<WaitEdge> edges;
+    /** The queues the edges come from, by resource; empty for a graph given as edges only. */
+    private final Map<String, LockQueue> queues;
     private final Graph<UUID, WaitEdge> core = new DirectedPseudograph<>(null, null, false);
     private List<Set<UUID>> deadlockedGroups;
 
     public WaitForGraph(Collection<WaitEdge> edges) {
+        this(edges, Map.of());
+    }
+
+    /** The edges and the lock queues they were derived from, which make the victim search linear in the waits. */
+    public WaitForGraph(Collection<WaitEdge> edges, Map<String, LockQueue> queues) {
+        this.queues = queues;
         this.edges = List.copyOf(edges);
         for (WaitEdge e : CyclicCore.of(this.edges)) {
             core.addVertex(e.waiter());
@@ -80,6 +89,20 @@ public final class WaitForGraph {
             }
         }
         return new WaitForGraph(rest).deadlockedGroups();
+    }
+
+    /** The search for the victims of one deadlocked group. */
+    VictimSearch victimSearch(Set<UUID> group) {
+        if (queues.isEmpty()) {
+            return VictimSearch.ofEdges(group, this::holdersOf);
+        }
+        Set<String> waitedFor = new HashSet<>();
+        for (UUID saga : group) {
+            for (WaitEdge e : core.outgoingEdgesOf(saga)) {
+                waitedFor.add(e.resource());
+            }
+        }
+        return VictimSearch.ofQueues(group, waitedFor.stream().map(queues::get).toList());
     }
 
     /** The sagas {@code saga} waits for in the cyclic core (one per edge, so possibly repeated). */

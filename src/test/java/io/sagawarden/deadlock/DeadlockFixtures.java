@@ -80,7 +80,17 @@ final class DeadlockFixtures {
      * finder that needed any other saga would fail here).
      */
     static List<DeadlockFinder.Resolution> resolve(Collection<WaitEdge> edges, Map<UUID, SagaNode> all) {
-        WaitForGraph graph = new WaitForGraph(edges);
+        return resolve(new WaitForGraph(edges), all);
+    }
+
+    /** Resolves over lock queues, as the detector does: the edges derived as the store derives them, and the queues. */
+    static List<DeadlockFinder.Resolution> resolveQueues(Map<String, LockQueue> queues, Map<UUID, SagaNode> all) {
+        List<WaitEdge> edges = new ArrayList<>();
+        queues.forEach((resource, queue) -> edges.addAll(edgesOf(resource, queue)));
+        return resolve(new WaitForGraph(edges, queues), all);
+    }
+
+    private static List<DeadlockFinder.Resolution> resolve(WaitForGraph graph, Map<UUID, SagaNode> all) {
         Map<UUID, SagaNode> described = new HashMap<>();
         for (UUID saga : DeadlockFinder.sagasInDeadlockedGroups(graph)) {
             assertThat(all).as("test set-up describes saga %s", saga).containsKey(saga);
