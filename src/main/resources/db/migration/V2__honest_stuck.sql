@@ -1,6 +1,8 @@
--- The deadline of the participant call a saga has begun and not yet recorded (NULL when none is in flight):
--- a saga is not stuck while its call may legitimately still answer.
-ALTER TABLE sagas ADD COLUMN call_deadline timestamptz;
+-- Until when the node that holds a saga may legitimately be busy with it (NULL when nothing is pending there): the
+-- deadline of the participant call it began and has not recorded yet, or, right after a claim, the end of the
+-- lease it claimed the saga under (its first move may follow in a transaction of its own). A saga is not stuck
+-- while its node may still be at work on it.
+ALTER TABLE sagas ADD COLUMN busy_until timestamptz;
 
 -- Moves a node failed to make in a row (an error of its own, not a participant's), reset by every saved move.
 -- The rest after such a failure is not something legitimately pending: a saga that keeps failing is stuck.

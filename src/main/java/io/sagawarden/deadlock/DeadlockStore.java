@@ -9,7 +9,7 @@ import io.sagawarden.db.WorkSignal;
 import io.sagawarden.lock.LockManager;
 import io.sagawarden.lock.LockMode;
 import io.sagawarden.lock.LockQueue;
-import io.sagawarden.saga.SagaEvents;
+import io.sagawarden.saga.SagaStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -31,16 +31,16 @@ public class DeadlockStore {
     private final Sql sql;
     private final Json json;
     private final LockManager locks;
-    private final SagaEvents events;
+    private final SagaStore sagas;
     private final WorkSignal signal;
     private final Alerts alerts;
 
-    public DeadlockStore(Sql sql, Json json, LockManager locks, SagaEvents events, WorkSignal signal, Alerts alerts) {
+    public DeadlockStore(Sql sql, Json json, LockManager locks, SagaStore sagas, WorkSignal signal, Alerts alerts) {
         this.alerts = alerts;
         this.sql = sql;
         this.json = json;
         this.locks = locks;
-        this.events = events;
+        this.sagas = sagas;
         this.signal = signal;
     }
 
@@ -167,26 +167,16 @@ public class DeadlockStore {
     private Optional<UUID> abortVictim(DeadlockFinder.Resolution resolution, Map<UUID, SagaNode> nodes, Instant detectedAt) {
         List<WaitEdge> cycle = resolution.cycle();
         UUID victim = resolution.victim().id();
-        String[] members = cycle.stream().map(e -> e.waiter().toString()).distinct().toArray(String[]::new);
-        // One statement: no member of the cycle is leaving already, and the victim (not locked by a move of its
-        // own: skip it then) still waits with no abort requested.
-        int aborted = sql.update("""
-                UPDATE sagas SET abort_reason = 'DEADLOCK_VICTIM', next_run_at = now(), updated_at = now()
-                WHERE id IN (SELECT id FROM sagas WHERE id = ? AND status = 'WAITING' AND abort_reason IS NULL
-                             FOR UPDATE SKIP LOCKED)
-                  AND NOT EXISTS (SELECT 1 FROM sagas m WHERE m.id = ANY (CAST(? AS uuid[]))
-                                  AND (m.abort_reason IS NOT NULL OR m.status NOT IN ('WAITING', 'RUNNING')))""",
-                victim, members);
-        if (aborted != 1) {
+        List<UUID> members = cycle.stream().map(WaitEdge::waiter).distinct().toList();
+        UUID id = UUID.randomUUID();
+        if (!sagas.markVictim(victim, members, id, resolution.why())) {
             return Optional.empty();
         }
-        UUID id = UUID.randomUUID();
         String text = DeadlockReport.text(resolution, nodes);
         sql.update("""
                 INSERT INTO deadlocks (id, detected_at, resolution, victim_saga_id, victim, cycle, text)
                 VALUES (?, ?, 'ABORT_SAGA', ?, CAST(? AS jsonb), CAST(? AS jsonb), ?)""",
                 id, detectedAt, victim, json.write(victimJson(resolution, detectedAt)), json.write(cycleJson(cycle)), text);
-        events.append(victim, "DEADLOCK_VICTIM", null, Map.of("deadlockId", id.toString(), "why", resolution.why()));
         alerts.raise(AlertKind.DEADLOCK, victim, "Deadlock of " + cycle.size() + " sagas; saga " + victim + " aborted",
                 text, Map.of("deadlockId", id.toString()));
         return Optional.of(id);

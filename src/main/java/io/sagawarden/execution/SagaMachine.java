@@ -6,15 +6,14 @@ import io.sagawarden.participant.CallKind;
 import io.sagawarden.participant.CallResult;
 import io.sagawarden.saga.CompensationStatus;
 import io.sagawarden.saga.OnDeadlock;
+import io.sagawarden.saga.SagaEvent;
 import io.sagawarden.saga.SagaReason;
 import io.sagawarden.saga.SagaRequest;
 import io.sagawarden.saga.SagaStatus;
 import io.sagawarden.saga.StepStatus;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.function.DoubleSupplier;
 
@@ -86,8 +85,7 @@ public final class SagaMachine {
                             restart(run, now);
                             return Optional.empty();
                         }
-                        run.event("RESTART_LIMIT_REACHED", null, Map.of("restarts", run.restartCount,
-                                "maxRestarts", restarts.maxAttempts()));
+                        run.record(new SagaEvent.RestartLimitReached(run.restartCount, restarts.maxAttempts()));
                     }
                     if (next.isEmpty()) {
                         finish(run, SagaStatus.COMPENSATED, now);
@@ -107,8 +105,8 @@ public final class SagaMachine {
     public Optional<PlannedCall> afterCall(SagaRun run, PlannedCall call, CallResult result, Instant now,
                                            LockGate locks) {
         StepRun step = run.steps.get(call.stepIndex());
-        run.event(call.kind() == CallKind.ACTION ? "ACTION_CALLED" : "COMPENSATION_CALLED", step.name(),
-                callDetail(call, result));
+        run.record(new SagaEvent.Called(step.name(), call.kind() == CallKind.COMPENSATION, call.attempt(),
+                result.httpStatus(), result.duration(), result.outcome().name(), result.error()));
         boolean waiting = call.kind() == CallKind.ACTION
                 ? recordAction(run, step, result, now)
                 : recordCompensation(run, step, result, now);
@@ -128,7 +126,7 @@ public final class SagaMachine {
                 step.endedAt = now;
                 run.currentStep = step.index + 1;
                 run.progressed = true;
-                run.event("STEP_SUCCEEDED", step.name(), Map.of("attempt", step.attempts));
+                run.record(new SagaEvent.StepSucceeded(step.name(), step.attempts));
                 return false;
             }
             case RETRYABLE -> {
@@ -137,8 +135,7 @@ public final class SagaMachine {
                 if (policy.allowsAnotherAttempt(step.attempts) && run.abortRequested == null) {
                     Duration delay = untilDeadline(run, policy.delayAfter(step.attempts, random), now);
                     run.retryAfter = delay;
-                    run.event("STEP_RETRY_SCHEDULED", step.name(), Map.of("attempt", step.attempts,
-                            "retryInMs", delay.toMillis(), "error", result.error()));
+                    run.record(new SagaEvent.RetryScheduled(step.name(), false, step.attempts, delay, result.error()));
                     return true;
                 }
                 failStep(run, step, result, now, "gave up after " + step.attempts + " attempts: " + result.error());
@@ -157,8 +154,7 @@ public final class SagaMachine {
             step.compensationStatus = CompensationStatus.COMPENSATED;
             step.compensationLastError = null;
             run.progressed = true;
-            run.event("STEP_COMPENSATED", step.name(), Map.of("attempt", step.compensationAttempts,
-                    "reason", run.reason.name()));
+            run.record(new SagaEvent.StepCompensated(step.name(), step.compensationAttempts, run.reason));
             return false;
         }
         step.compensationLastError = result.error();
@@ -166,20 +162,18 @@ public final class SagaMachine {
                 && compensationRetry.allowsAnotherAttempt(step.compensationAttempts)) {
             Duration delay = compensationRetry.delayAfter(step.compensationAttempts, random);
             run.retryAfter = delay;
-            run.event("COMPENSATION_RETRY_SCHEDULED", step.name(), Map.of("attempt", step.compensationAttempts,
-                    "retryInMs", delay.toMillis(), "error", result.error()));
+            run.record(new SagaEvent.RetryScheduled(step.name(), true, step.compensationAttempts, delay, result.error()));
             return true;
         }
         boolean notCallable = result.outcome() == CallResult.Outcome.PERMANENT && result.httpStatus() == null;
         if (notCallable && step.status == StepStatus.FAILED && step.response == null) {
             // The action was never confirmed and its compensation cannot even be built: nothing to undo.
             step.compensationStatus = CompensationStatus.NOT_NEEDED;
-            run.event("COMPENSATION_NOT_NEEDED", step.name(), Map.of("why", result.error()));
+            run.record(new SagaEvent.CompensationNotNeeded(step.name(), result.error()));
             return false;
         }
         step.compensationStatus = CompensationStatus.FAILED;
-        run.event("COMPENSATION_FAILED", step.name(), Map.of("attempts", step.compensationAttempts,
-                "error", result.error()));
+        run.record(new SagaEvent.CompensationFailed(step.name(), step.compensationAttempts, result.error()));
         run.reason = SagaReason.COMPENSATION_FAILED;
         finish(run, SagaStatus.FAILED, now);
         return false;
@@ -199,12 +193,8 @@ public final class SagaMachine {
         if (outcome instanceof LockGate.Granted granted) {
             run.fencingTokens.putAll(granted.fencingTokens());
             if (!granted.fencingTokens().isEmpty()) {
-                Map<String, Object> detail = new LinkedHashMap<>();
-                detail.put("fencingTokens", granted.fencingTokens());
-                if (run.waitingSince != null) {
-                    detail.put("waitedMs", Duration.between(run.waitingSince, now).toMillis());
-                }
-                run.event("LOCKS_GRANTED", step.name(), detail);
+                run.record(new SagaEvent.LocksGranted(step.name(), granted.fencingTokens(),
+                        run.waitingSince == null ? null : Duration.between(run.waitingSince, now)));
             }
             run.waitingSince = null;
             return true;
@@ -212,7 +202,7 @@ public final class SagaMachine {
         LockGate.Queued queued = (LockGate.Queued) outcome;
         run.fencingTokens.putAll(queued.fencingTokens());
         if (!queued.fencingTokens().isEmpty()) {
-            run.event("LOCKS_GRANTED", step.name(), Map.of("fencingTokens", queued.fencingTokens()));
+            run.record(new SagaEvent.LocksGranted(step.name(), queued.fencingTokens(), null));
         }
         run.status = SagaStatus.WAITING;
         if (queued.newly()) {
@@ -221,7 +211,7 @@ public final class SagaMachine {
             if (run.waitingSince == null) {
                 run.waitingSince = now;
             }
-            run.event("WAITING_FOR_LOCK", step.name(), Map.of("resource", queued.resource(), "mode", queued.mode().name()));
+            run.record(new SagaEvent.WaitingForLock(step.name(), queued.resource(), queued.mode()));
         }
         run.retryAfter = earliest(now, lockDeadline(run), run.deadline());
         return false;
@@ -250,7 +240,7 @@ public final class SagaMachine {
             step.startedAt = now;
         }
         run.callTimeout = timeoutOf(step.definition.action());
-        run.event("STEP_STARTED", step.name(), Map.of("attempt", step.attempts));
+        run.record(new SagaEvent.CallStarted(step.name(), false, step.attempts));
         return new PlannedCall(step.index, CallKind.ACTION, step.attempts);
     }
 
@@ -259,7 +249,7 @@ public final class SagaMachine {
         step.compensationStatus = CompensationStatus.RUNNING;
         step.compensationAttempts++;
         run.callTimeout = timeoutOf(step.definition.compensation());
-        run.event("COMPENSATION_STEP_STARTED", step.name(), Map.of("attempt", step.compensationAttempts));
+        run.record(new SagaEvent.CallStarted(step.name(), true, step.compensationAttempts));
         return new PlannedCall(step.index, CallKind.COMPENSATION, step.compensationAttempts);
     }
 
@@ -270,8 +260,7 @@ public final class SagaMachine {
         step.lastError = error;
         step.compensationStatus = step.mayHaveTakenEffect && step.definition.compensation() != null
                 ? CompensationStatus.NOT_STARTED : CompensationStatus.NOT_NEEDED;
-        run.event("STEP_FAILED", step.name(), Map.of("attempt", step.attempts, "error", error,
-                "mayHaveTakenEffect", step.mayHaveTakenEffect));
+        run.record(new SagaEvent.StepFailed(step.name(), step.attempts, error, step.mayHaveTakenEffect));
         startCompensation(run, run.abortRequested != null ? run.abortRequested : SagaReason.STEP_FAILED, now);
         consumeAbort(run);
     }
@@ -303,7 +292,7 @@ public final class SagaMachine {
         run.reason = reason;
         run.currentStep = Math.min(run.currentStep, run.steps.size() - 1);
         run.progressed = true;
-        run.event("COMPENSATING", null, Map.of("reason", reason.name()));
+        run.record(new SagaEvent.Compensating(reason));
     }
 
     private static boolean asksToRestart(SagaRun run) {
@@ -334,8 +323,7 @@ public final class SagaMachine {
         }
         run.restartCount++;
         Duration delay = untilDeadline(run, restarts.delayAfter(run.restartCount, random), now);
-        run.event("RESTARTED", null, Map.of("after", run.reason.name(), "run", run.runNumber(),
-                "delayMs", delay.toMillis()));
+        run.record(new SagaEvent.Restarted(run.reason, run.runNumber(), delay));
         run.status = SagaStatus.RUNNING;
         run.reason = null;
         run.currentStep = 0;
@@ -348,14 +336,8 @@ public final class SagaMachine {
     private void finish(SagaRun run, SagaStatus status, Instant now) {
         run.status = status;
         run.progressed = true;
-        Map<String, Object> detail = new LinkedHashMap<>();
-        if (run.reason != null) {
-            detail.put("reason", run.reason.name());
-        }
-        if (run.startedAt != null) {
-            detail.put("durationMs", Duration.between(run.startedAt, now).toMillis());
-        }
-        run.event(status.name(), null, detail);
+        run.record(new SagaEvent.Ended(status, run.reason,
+                run.startedAt == null ? null : Duration.between(run.startedAt, now)));
     }
 
     private static void consumeAbort(SagaRun run) {
@@ -399,17 +381,5 @@ public final class SagaMachine {
         }
         Duration left = Duration.between(now, deadline);
         return left.isNegative() ? Duration.ZERO : left.compareTo(delay) < 0 ? left : delay;
-    }
-
-    private static Map<String, Object> callDetail(PlannedCall call, CallResult result) {
-        Map<String, Object> detail = new LinkedHashMap<>();
-        detail.put("attempt", call.attempt());
-        detail.put("status", result.httpStatus());
-        detail.put("durationMs", result.duration().toMillis());
-        detail.put("outcome", result.outcome().name());
-        if (result.error() != null) {
-            detail.put("error", result.error());
-        }
-        return detail;
     }
 }

@@ -2,9 +2,12 @@ package io.sagawarden.execution;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sagawarden.participant.CallKind;
+import io.sagawarden.saga.SagaEvent;
+import io.sagawarden.saga.SagaMove;
 import io.sagawarden.saga.SagaReason;
 import io.sagawarden.saga.SagaRequest;
 import io.sagawarden.saga.SagaStatus;
+import io.sagawarden.saga.StoredSaga;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,10 +21,6 @@ import java.util.UUID;
  * (saga fields, dirty steps, events) are saved together in one transaction, then {@link #clearChanges()}.
  */
 public final class SagaRun {
-
-    /** An entry for the saga's history, written with the transition that produced it. */
-    public record Event(String kind, String step, Map<String, Object> detail) {
-    }
 
     final UUID id;
     final String type;
@@ -43,7 +42,7 @@ public final class SagaRun {
     Instant waitingSince;
 
     // the outcome of the transition being built
-    final List<Event> events = new ArrayList<>();
+    final List<SagaEvent> events = new ArrayList<>();
     Duration retryAfter;
     /** Set when the transition begins a participant call: how long that call may take. */
     Duration callTimeout;
@@ -52,21 +51,33 @@ public final class SagaRun {
     boolean compensationStarted;
     boolean restarted;
 
-    public SagaRun(UUID id, String type, int priority, SagaRequest definition, JsonNode payload, Instant startedAt,
-                   List<StepRun> steps, long version, SagaStatus status, SagaReason reason, int currentStep,
-                   int restartCount) {
-        this.id = id;
-        this.type = type;
-        this.priority = priority;
-        this.definition = definition;
-        this.payload = payload;
-        this.startedAt = startedAt;
-        this.steps = steps;
-        this.version = version;
-        this.status = status;
-        this.reason = reason;
-        this.currentStep = currentStep;
-        this.restartCount = restartCount;
+    /** The saga as stored, holding {@code fencingTokens} and waiting since {@code waitingSince} (or null). */
+    public SagaRun(StoredSaga stored, Map<String, Long> fencingTokens, Instant waitingSince) {
+        this.id = stored.id();
+        this.type = stored.type();
+        this.priority = stored.priority();
+        this.definition = stored.definition();
+        this.payload = stored.payload();
+        this.startedAt = stored.startedAt();
+        this.steps = new ArrayList<>();
+        for (StoredSaga.Step row : stored.steps()) {
+            steps.add(new StepRun(definition.steps().get(row.index()), row));
+        }
+        this.version = stored.version();
+        this.status = stored.status();
+        this.reason = stored.reason();
+        this.currentStep = stored.currentStep();
+        this.restartCount = stored.restartCount();
+        this.abortRequested = stored.abortRequested();
+        this.fencingTokens.putAll(fencingTokens);
+        this.waitingSince = waitingSince;
+    }
+
+    /** This transition as the store saves it, guarded by the version this node knows and its lease. */
+    public SagaMove move(String node) {
+        return new SagaMove(id, type, version, node, status, reason, currentStep, progressed, callTimeout, retryAfter,
+                abortApplied, restarted, steps.stream().filter(StepRun::isDirty).map(StepRun::row).toList(),
+                List.copyOf(events));
     }
 
     public UUID id() {
@@ -128,7 +139,7 @@ public final class SagaRun {
         return callTimeout;
     }
 
-    public List<Event> events() {
+    public List<SagaEvent> events() {
         return events;
     }
 
@@ -152,8 +163,8 @@ public final class SagaRun {
         return timeout == null || startedAt == null ? null : startedAt.plus(timeout);
     }
 
-    void event(String kind, String step, Map<String, Object> detail) {
-        events.add(new Event(kind, step, detail));
+    void record(SagaEvent event) {
+        events.add(event);
     }
 
     public void clearChanges() {
@@ -169,10 +180,6 @@ public final class SagaRun {
 
     public void requestAbort(SagaReason reason) {
         this.abortRequested = reason;
-    }
-
-    public void waitingSince(Instant since) {
-        this.waitingSince = since;
     }
 
     public Map<String, Long> fencingTokens() {

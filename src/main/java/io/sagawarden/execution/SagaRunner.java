@@ -3,12 +3,13 @@ package io.sagawarden.execution;
 import io.sagawarden.cluster.NodeIdentity;
 import io.sagawarden.db.Sql;
 import io.sagawarden.deadlock.DeadlockConfig;
-import io.sagawarden.metrics.LockMetrics;
 import io.sagawarden.metrics.SagaMetrics;
 import io.sagawarden.participant.CallKind;
 import io.sagawarden.participant.CallResult;
 import io.sagawarden.participant.ParticipantClient;
 import io.sagawarden.participant.ParticipantsConfig;
+import io.sagawarden.saga.SagaEvent;
+import io.sagawarden.saga.SagaStatus;
 import io.sagawarden.saga.TemplateRenderer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
@@ -31,17 +32,15 @@ public class SagaRunner {
     private final ExecutionStore store;
     private final ParticipantClient client;
     private final SagaMetrics metrics;
-    private final LockMetrics lockMetrics;
     private final NodeIdentity node;
     private final Clock clock;
     private final SagaMachine machine;
     private final Duration lease;
     private final Duration defaultCallTimeout;
 
-    public SagaRunner(ExecutionStore store, ParticipantClient client, SagaMetrics metrics, LockMetrics lockMetrics,
-                      NodeIdentity node, Clock clock, ExecutionConfig config, ParticipantsConfig participants,
+    public SagaRunner(ExecutionStore store, ParticipantClient client, SagaMetrics metrics, NodeIdentity node,
+                      Clock clock, ExecutionConfig config, ParticipantsConfig participants,
                       DeadlockConfig deadlocks) {
-        this.lockMetrics = lockMetrics;
         this.store = store;
         this.client = client;
         this.metrics = metrics;
@@ -148,42 +147,21 @@ public class SagaRunner {
         }
     }
 
-    /** After a transition committed: metrics, the retry timer, and a clean slate for the next one. */
+    /**
+     * After a transition committed: its end in the log, the retry timer, and a clean slate for the next one.
+     * Metrics observe the committed history themselves ({@link io.sagawarden.saga.SagaRecorded}).
+     */
     private void committed(SagaRun run, Consumer<Duration> retryAt) {
-        publish(run);
+        for (SagaEvent event : run.events()) {
+            if (event instanceof SagaEvent.Ended ended) {
+                LOG.logf(ended.status() == SagaStatus.COMPLETED ? Logger.Level.DEBUG : Logger.Level.INFO,
+                        "Saga %s (%s) ended %s%s", run.id(), run.type(), ended.status(),
+                        ended.reason() == null ? "" : " (" + ended.reason() + ")");
+            }
+        }
         if (run.retryAfter() != null) {
             retryAt.accept(run.retryAfter());
         }
         run.clearChanges();
-    }
-
-    /** Metrics follow committed transitions only, so a rolled-back transition never counts. */
-    private void publish(SagaRun run) {
-        for (SagaRun.Event event : run.events()) {
-            switch (event.kind()) {
-                case "COMPLETED", "COMPENSATED", "FAILED" -> {
-                    Object ms = event.detail().get("durationMs");
-                    Duration took = ms instanceof Number n ? Duration.ofMillis(n.longValue()) : Duration.ZERO;
-                    metrics.sagaEnded(run.type(), event.kind(), took);
-                    LOG.logf(event.kind().equals("COMPLETED") ? Logger.Level.DEBUG : Logger.Level.INFO,
-                            "Saga %s (%s) ended %s%s", run.id(), run.type(), event.kind(),
-                            run.reason() == null ? "" : " (" + run.reason() + ")");
-                }
-                // The event's own reason: a saga that restarts has none any more once the transition is done.
-                case "STEP_COMPENSATED" -> metrics.compensated(run.type(), event.step(), (String) event.detail().get("reason"));
-                case "LOCKS_GRANTED" -> {
-                    if (event.detail().get("waitedMs") instanceof Number ms) {
-                        lockMetrics.waited(Duration.ofMillis(ms.longValue()));
-                    }
-                }
-                case "COMPENSATING" -> {
-                    if ("LOCK_TIMEOUT".equals(event.detail().get("reason"))) {
-                        lockMetrics.timedOut();
-                    }
-                }
-                default -> {
-                }
-            }
-        }
     }
 }

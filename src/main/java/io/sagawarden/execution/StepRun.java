@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.sagawarden.saga.CompensationStatus;
 import io.sagawarden.saga.SagaRequest;
 import io.sagawarden.saga.StepStatus;
+import io.sagawarden.saga.StoredSaga;
 import java.time.Instant;
 
 /** One step of a saga in hand: its definition and its progress. Changed rows are marked dirty to be saved. */
@@ -24,21 +25,25 @@ public final class StepRun {
     boolean mayHaveTakenEffect;
     boolean dirty;
 
-    public StepRun(int index, SagaRequest.Step definition, StepStatus status, int attempts, Instant startedAt,
-                   Instant endedAt, JsonNode response, String lastError, CompensationStatus compensationStatus,
-                   int compensationAttempts, String compensationLastError, boolean mayHaveTakenEffect) {
-        this.index = index;
+    public StepRun(SagaRequest.Step definition, StoredSaga.Step row) {
+        this.index = row.index();
         this.definition = definition;
-        this.status = status;
-        this.attempts = attempts;
-        this.startedAt = startedAt;
-        this.endedAt = endedAt;
-        this.response = response;
-        this.lastError = lastError;
-        this.compensationStatus = compensationStatus;
-        this.compensationAttempts = compensationAttempts;
-        this.compensationLastError = compensationLastError;
-        this.mayHaveTakenEffect = mayHaveTakenEffect;
+        this.status = row.status();
+        this.attempts = row.attempts();
+        this.startedAt = row.startedAt();
+        this.endedAt = row.endedAt();
+        this.response = row.response();
+        this.lastError = row.lastError();
+        this.compensationStatus = row.compensationStatus();
+        this.compensationAttempts = row.compensationAttempts();
+        this.compensationLastError = row.compensationLastError();
+        this.mayHaveTakenEffect = row.mayHaveTakenEffect();
+    }
+
+    /** The step as its row stores it. */
+    StoredSaga.Step row() {
+        return new StoredSaga.Step(index, status, attempts, startedAt, endedAt, response, lastError, compensationStatus,
+                compensationAttempts, compensationLastError, mayHaveTakenEffect);
     }
 
     public int index() {

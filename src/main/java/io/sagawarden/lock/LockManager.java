@@ -32,11 +32,13 @@ public class LockManager {
 
     private final Sql sql;
     private final WorkSignal signal;
+    private final Wakeups wakeups;
     private final java.util.function.Consumer<Set<UUID>> wakeAfterCommit;
 
-    public LockManager(Sql sql, WorkSignal signal, AfterCommitWakeups afterCommit) {
+    public LockManager(Sql sql, WorkSignal signal, Wakeups wakeups, AfterCommitWakeups afterCommit) {
         this.sql = sql;
         this.signal = signal;
+        this.wakeups = wakeups;
         this.wakeAfterCommit = afterCommit::schedule;
     }
 
@@ -85,6 +87,8 @@ public class LockManager {
             sql.update("""
                     INSERT INTO lock_waits (resource, saga_id, mode, upgrade, queued_at) VALUES (?, ?, ?, ?, now())""",
                     blockedAt, saga, wanted.get(blockedAt), queues.get(blockedAt).heldBy(saga).isPresent());
+            // The deadlock detector's cue, delivered when this transaction commits.
+            signal.waitsChanged();
         }
         return new LockGate.Queued(newly, blockedAt, wanted.get(blockedAt), tokens);
     }
@@ -115,18 +119,33 @@ public class LockManager {
         wakeWaiters(resources);
     }
 
-    /** The fencing tokens of the locks a saga holds, by resource. */
-    public Map<String, Long> fencingTokens(UUID saga) {
-        Map<String, Long> tokens = new TreeMap<>();
-        sql.query("SELECT resource, fencing_token FROM resource_locks WHERE saga_id = ?",
-                rs -> tokens.put(rs.getString(1), rs.getLong(2)), saga);
-        return tokens;
+    /** What sagas taken up by a node hold and wait for: their fencing tokens and since when they wait, if they do. */
+    public record Holdings(Map<String, Long> fencingTokens, Instant waitingSince) {
     }
 
-    /** When the saga started waiting for the locks it waits for now, if it does. */
-    public Instant waitingSince(UUID saga) {
-        return sql.queryOne("SELECT min(queued_at) FROM lock_waits WHERE saga_id = ?",
-                rs -> Sql.instant(rs, "min"), saga).orElse(null);
+    public Map<UUID, Holdings> holdings(Collection<UUID> sagas) {
+        Map<UUID, Map<String, Long>> tokens = new HashMap<>();
+        Map<UUID, Instant> since = new HashMap<>();
+        String[] ids = sagas.stream().map(UUID::toString).toArray(String[]::new);
+        sql.query("""
+                SELECT saga_id, resource, fencing_token, NULL AS queued_at FROM resource_locks
+                WHERE saga_id = ANY (CAST(? AS uuid[]))
+                UNION ALL
+                SELECT saga_id, NULL, NULL, min(queued_at) FROM lock_waits WHERE saga_id = ANY (CAST(? AS uuid[]))
+                GROUP BY saga_id""", rs -> {
+            UUID saga = rs.getObject(1, UUID.class);
+            if (rs.getString(2) != null) {
+                tokens.computeIfAbsent(saga, k -> new TreeMap<>()).put(rs.getString(2), rs.getLong(3));
+            } else {
+                since.put(saga, Sql.instant(rs, "queued_at"));
+            }
+            return saga;
+        }, ids, ids);
+        Map<UUID, Holdings> holdings = new HashMap<>();
+        for (UUID saga : sagas) {
+            holdings.put(saga, new Holdings(tokens.getOrDefault(saga, Map.of()), since.get(saga)));
+        }
+        return holdings;
     }
 
     private Map<String, Long> grant(UUID saga, Map<String, LockMode> toGrant) {
@@ -153,13 +172,8 @@ public class LockManager {
             return;
         }
         // Skip rows another transaction has locked: waiting for them here, while holding advisory locks, could
-        // deadlock with that saga's own move. (NO KEY UPDATE: a foreign-key check's lock does not count.)
-        List<UUID> woken = sql.query("""
-                UPDATE sagas s SET next_run_at = LEAST(s.next_run_at, coalesce(
-                           (SELECT min(w.queued_at) FROM lock_waits w WHERE w.saga_id = s.id), now())), updated_at = now()
-                WHERE s.id IN (SELECT id FROM sagas WHERE id = ANY (CAST(? AS uuid[])) AND status = 'WAITING'
-                               FOR NO KEY UPDATE SKIP LOCKED)
-                RETURNING s.id""", rs -> rs.getObject(1, UUID.class), (Object) ids(wake));
+        // deadlock with that saga's own move.
+        List<UUID> woken = wakeups.wake(wake, true);
         if (!woken.isEmpty()) {
             signal.announce();
         }
@@ -172,18 +186,11 @@ public class LockManager {
 
     /** Wakes waiting sagas; called outside any lock-manager transaction, so it may wait for their rows. */
     public int wake(Collection<UUID> sagas) {
-        int woken = sql.update("""
-                UPDATE sagas s SET next_run_at = LEAST(s.next_run_at, coalesce(
-                           (SELECT min(w.queued_at) FROM lock_waits w WHERE w.saga_id = s.id), now())), updated_at = now()
-                WHERE s.id = ANY (CAST(? AS uuid[])) AND s.status = 'WAITING'""", (Object) ids(sagas));
+        int woken = wakeups.wake(sagas, false).size();
         if (woken > 0) {
             signal.announce();
         }
         return woken;
-    }
-
-    private static String[] ids(Collection<UUID> sagas) {
-        return sagas.stream().map(UUID::toString).toArray(String[]::new);
     }
 
     /**

@@ -4,7 +4,12 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.quarkus.runtime.Startup;
+import io.sagawarden.saga.SagaEvent;
+import io.sagawarden.saga.SagaReason;
+import io.sagawarden.saga.SagaRecorded;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
 import java.time.Duration;
 
 /** Lock-manager metrics: how long sagas wait for their locks, and how often they give up. */
@@ -26,6 +31,13 @@ public class LockMetrics {
                 .serviceLevelObjectives(WAIT_BUCKETS).register(registry);
         this.timeouts = Counter.builder("lock.wait.timeouts").description("Sagas that gave up waiting (LOCK_TIMEOUT)")
                 .register(registry);
+    }
+
+    /** Lock waits and lock timeouts of committed transitions. */
+    void onRecorded(@Observes(during = TransactionPhase.AFTER_SUCCESS) SagaRecorded recorded) {
+        recorded.all(SagaEvent.LocksGranted.class).filter(e -> e.waited() != null).forEach(e -> waited(e.waited()));
+        recorded.all(SagaEvent.Compensating.class).filter(e -> e.reason() == SagaReason.LOCK_TIMEOUT)
+                .forEach(e -> timedOut());
     }
 
     public void waited(Duration duration) {

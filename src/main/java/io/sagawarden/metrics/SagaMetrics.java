@@ -3,7 +3,11 @@ package io.sagawarden.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.sagawarden.saga.SagaEvent;
+import io.sagawarden.saga.SagaRecorded;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.TransactionPhase;
 import java.time.Duration;
 
 /**
@@ -20,6 +24,14 @@ public class SagaMetrics {
 
     public SagaMetrics(MeterRegistry registry) {
         this.registry = registry;
+    }
+
+    /** Counts what committed transitions recorded: ended sagas and compensated steps. */
+    void onRecorded(@Observes(during = TransactionPhase.AFTER_SUCCESS) SagaRecorded recorded) {
+        recorded.all(SagaEvent.Ended.class).forEach(e -> sagaEnded(recorded.type(), e.status().name(),
+                e.took() == null ? Duration.ZERO : e.took()));
+        // The event's own reason: a saga that restarts has none any more once the transition is done.
+        recorded.all(SagaEvent.StepCompensated.class).forEach(e -> compensated(recorded.type(), e.step(), e.reason().name()));
     }
 
     /** A saga reached a terminal status after running for {@code duration}. */

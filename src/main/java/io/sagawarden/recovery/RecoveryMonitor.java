@@ -8,15 +8,16 @@ import io.sagawarden.cluster.Leadership;
 import io.sagawarden.db.Sql;
 import io.sagawarden.db.WorkSignal;
 import io.sagawarden.lock.LockManager;
+import io.sagawarden.lock.LockMode;
 import io.sagawarden.lock.LockQueue;
-import io.sagawarden.saga.SagaEvents;
+import io.sagawarden.saga.SagaEvent;
 import io.sagawarden.saga.SagaReason;
 import io.sagawarden.saga.SagaStatus;
+import io.sagawarden.saga.SagaStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import io.sagawarden.lock.LockMode;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -42,18 +43,18 @@ public class RecoveryMonitor {
 
     private final Sql sql;
     private final Alerts alerts;
-    private final SagaEvents events;
+    private final SagaStore sagas;
     private final LockManager locks;
     private final WorkSignal signal;
     private final Leadership leadership;
     private final RecoveryConfig config;
     private final Clock clock;
 
-    public RecoveryMonitor(Sql sql, Alerts alerts, SagaEvents events, LockManager locks, WorkSignal signal,
+    public RecoveryMonitor(Sql sql, Alerts alerts, SagaStore sagas, LockManager locks, WorkSignal signal,
                            Leadership leadership, RecoveryConfig config, Clock clock) {
         this.sql = sql;
         this.alerts = alerts;
-        this.events = events;
+        this.sagas = sagas;
         this.locks = locks;
         this.signal = signal;
         this.leadership = leadership;
@@ -153,12 +154,12 @@ public class RecoveryMonitor {
                                 false) AS owner_alive,
                        st.name AS step, st.compensation_attempts,
                        CASE WHEN s.status = 'COMPENSATING' THEN st.compensation_last_error ELSE st.last_error END AS last_error,
-                       s.next_run_at, s.call_deadline, s.lease_expires_at, s.failed_moves
+                       s.next_run_at, s.busy_until, s.lease_expires_at, s.failed_moves
                 FROM sagas s
                 LEFT JOIN cluster_nodes n ON n.id = s.lease_owner
                 LEFT JOIN saga_steps st ON st.saga_id = s.id AND st.idx = s.current_step
                 WHERE s.status IN ('RUNNING', 'WAITING', 'COMPENSATING') AND %s) f,
-            LATERAL (SELECT greatest(f.progress_at, f.call_deadline,
+            LATERAL (SELECT greatest(f.progress_at, f.busy_until,
                                      CASE WHEN f.lease_owner IS NULL AND f.failed_moves = 0 THEN f.next_run_at END,
                                      CASE WHEN f.lease_owner IS NOT NULL AND NOT f.owner_alive THEN f.lease_expires_at END)
                             AS quiet_since) q
@@ -236,34 +237,22 @@ public class RecoveryMonitor {
         }
         alerts.raise(AlertKind.STUCK, saga.id(), "Saga " + saga.id() + " (" + saga.type() + ") is stuck: " + verdict.cause(),
                 "No progress for " + still + " while " + saga.status() + ": " + verdict.explanation() + ".", metadata);
-        int applied = switch (verdict.action()) {
-            case NONE -> 1;
-            case RETRY -> sql.update("""
-                    UPDATE sagas SET recovery_count = recovery_count + 1, next_run_at = now(), updated_at = now(),
-                           lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
-                           lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END,
-                           version = version + 1
-                    WHERE id = ? AND version = ?""", verdict.takeLease(), verdict.takeLease(), saga.id(), saga.version());
-            case COMPENSATE -> sql.update("""
-                    UPDATE sagas SET abort_reason = 'STUCK_RECOVERY', next_run_at = now(), updated_at = now(),
-                           lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
-                           lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END,
-                           version = version + 1
-                    WHERE id = ? AND version = ? AND abort_reason IS NULL""", verdict.takeLease(), verdict.takeLease(),
-                    saga.id(), saga.version());
+        boolean compensate = verdict.action() == StuckDiagnosis.Action.COMPENSATE;
+        boolean applied = switch (verdict.action()) {
+            case NONE -> true;
+            case RETRY, COMPENSATE -> sagas.recover(saga.id(), saga.version(), compensate, verdict.takeLease(),
+                    new SagaEvent.StuckRecovery(saga.step(), compensate, verdict.cause().name(), saga.recoveryCount() + 1));
             case GIVE_UP -> alerts.raise(AlertKind.RECOVERY_FAILED, saga.id(),
                     "Saga " + saga.id() + " (" + saga.type() + ") could not be recovered",
                     "It is still stuck (" + verdict.cause() + ": " + verdict.explanation() + ") after " + saga.recoveryCount()
                             + " recoveries" + (saga.abortReason() == SagaReason.STUCK_RECOVERY
                             ? " and the request to compensate it" : "") + ". It needs an operator.", metadata)
-                    .isPresent() ? 1 : 0;
+                    .isPresent();
         };
-        if (applied == 0) {
+        if (!applied) {
             return null;
         }
-        if (verdict.action() == StuckDiagnosis.Action.RETRY || verdict.action() == StuckDiagnosis.Action.COMPENSATE) {
-            events.append(saga.id(), verdict.action() == StuckDiagnosis.Action.RETRY ? "STUCK_RECOVERY_RETRY" : "STUCK_RECOVERY_COMPENSATE",
-                    saga.step(), Map.of("cause", verdict.cause().name(), "recovery", saga.recoveryCount() + 1));
+        if (verdict.action() == StuckDiagnosis.Action.RETRY || compensate) {
             signal.announce();
         }
         LOG.warnf("Saga %s stuck (%s): %s", saga.id(), verdict.cause(), verdict.action());

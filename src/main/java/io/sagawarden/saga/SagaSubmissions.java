@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.node.NullNode;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.sagawarden.db.Json;
-import io.sagawarden.db.Sql;
 import io.sagawarden.participant.ParticipantAllowList;
 import io.sagawarden.problem.FieldError;
 import io.sagawarden.problem.ProblemException;
@@ -24,7 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.stream.IntStream;
 
 /** Accepts submitted sagas: validates them, stores them PENDING, and de-duplicates by idempotency key. */
 @ApplicationScoped
@@ -36,8 +34,7 @@ public class SagaSubmissions {
     public record Submitted(SagaView saga, boolean created) {
     }
 
-    private final Sql sql;
-    private final SagaEvents events;
+    private final SagaStore sagas;
     private final SagaQueries queries;
     private final SagaLimits limits;
     private final SagaRequestReader reader;
@@ -45,10 +42,9 @@ public class SagaSubmissions {
     private final ObjectMapper canonical;
     private final Event<SagaSubmitted> submitted;
 
-    public SagaSubmissions(Sql sql, SagaEvents events, SagaQueries queries, SagaLimits limits, Json json,
+    public SagaSubmissions(SagaStore sagas, SagaQueries queries, SagaLimits limits, Json json,
                            ParticipantAllowList allowList, Event<SagaSubmitted> submitted) {
-        this.sql = sql;
-        this.events = events;
+        this.sagas = sagas;
         this.queries = queries;
         this.limits = limits;
         this.reader = new SagaRequestReader(json.mapper());
@@ -82,33 +78,14 @@ public class SagaSubmissions {
     }
 
     /**
-     * Inserts the saga, its steps and its first event and answers with the saga as stored; empty when the
+     * Stores the saga, its steps and its first event and answers with the saga as stored; empty when the
      * idempotency key was taken already.
      */
     Optional<SagaView> store(SagaRequest definition, String definitionJson, String hash, String submitter, String key) {
         UUID id = UUID.randomUUID();
-        Optional<Instant> inserted = sql.queryOne("""
-                INSERT INTO sagas (id, type, status, priority, definition, payload, labels, on_deadlock, timeout_ms,
-                                   lock_timeout_ms, submitter, idempotency_key, request_hash, next_run_at,
-                                   created_at, updated_at, progress_at)
-                VALUES (?, ?, 'PENDING', ?, CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS jsonb), ?, ?, ?, ?, ?, ?,
-                        now(), now(), now(), now())
-                ON CONFLICT (submitter, idempotency_key) DO NOTHING
-                RETURNING created_at""", rs -> Sql.instant(rs, "created_at"),
-                id, definition.type(), definition.priority(), definitionJson, write(definition.payload()),
-                write(definition.labels()), definition.onDeadlock(), millis(definition.timeout()),
-                millis(definition.lockTimeout()), submitter, key, hash);
-        if (inserted.isEmpty()) {
-            return Optional.empty();
-        }
-        List<SagaRequest.Step> steps = definition.steps();
-        sql.batch("INSERT INTO saga_steps (saga_id, idx, name, compensation_status) VALUES (?, ?, ?, ?)",
-                IntStream.range(0, steps.size()).mapToObj(i -> new Object[] {id, i, steps.get(i).name(),
-                        initialCompensation(steps.get(i))}).toList());
-        events.append(id, "SUBMITTED", null, key == null ? Map.of("submitter", submitter)
-                : Map.of("submitter", submitter, "idempotencyKey", key));
-        submitted.fire(new SagaSubmitted(id, definition.priority()));
-        return Optional.of(pendingView(id, definition, inserted.get()));
+        Optional<Instant> created = sagas.insert(id, definition, definitionJson, hash, submitter, key);
+        created.ifPresent(at -> submitted.fire(new SagaSubmitted(id, definition.priority())));
+        return created.map(at -> pendingView(id, definition, at));
     }
 
     /** The view of a saga just stored: nothing has run yet, so it is built from the definition alone. */
@@ -124,12 +101,9 @@ public class SagaSubmissions {
     }
 
     private UUID existing(String submitter, String key, String hash) {
-        record Found(UUID id, String hash) {
-        }
-        Found found = sql.queryOne("SELECT id, request_hash FROM sagas WHERE submitter = ? AND idempotency_key = ?",
-                        rs -> new Found(rs.getObject(1, UUID.class), rs.getString(2)), submitter, key)
+        SagaStore.Keyed found = sagas.byIdempotencyKey(submitter, key)
                 .orElseThrow(() -> new IllegalStateException("idempotency key " + key + " conflicted but is gone"));
-        if (!found.hash().equals(hash)) {
+        if (!found.requestHash().equals(hash)) {
             throw new ProblemException.Conflict("Idempotency-Key '" + key + "' was used for saga " + found.id()
                     + " with a different request body");
         }
@@ -157,10 +131,6 @@ public class SagaSubmissions {
         return new SagaRequest(r.type(), r.priority() == null ? 0 : r.priority(), r.timeout(), r.lockTimeout(),
                 r.labels() == null ? Map.of() : r.labels(), r.payload() == null ? NullNode.instance : r.payload(),
                 r.onDeadlock() == null ? OnDeadlock.COMPENSATE : r.onDeadlock(), steps);
-    }
-
-    private static Long millis(java.time.Duration d) {
-        return d == null ? null : d.toMillis();
     }
 
     private String write(Object value) {

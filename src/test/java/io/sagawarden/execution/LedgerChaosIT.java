@@ -137,7 +137,7 @@ class LedgerChaosIT {
                                      PostgresServer server, Ledger ledger, Db db, long started) {
         Processes.sleep(5_000);
         ledger.slow(Duration.ofSeconds(30));
-        String midCall = "SELECT count(*) FROM sagas WHERE lease_owner = 'node-3' AND call_deadline > now()";
+        String midCall = "SELECT count(*) FROM sagas WHERE lease_owner = 'node-3' AND busy_until > now()";
         Eventually.await("node-3 to hold a saga mid-call", Duration.ofSeconds(30), () -> db.count(midCall), n -> n >= 1);
         long inFlight = db.count(midCall);
         nodes.get(2).kill();
@@ -254,6 +254,19 @@ class LedgerChaosIT {
         assertThat(sagas.values()).as("no FAILED saga, every saga ended")
                 .allSatisfy(s -> assertThat(s.get("status")).isIn("COMPLETED", "COMPENSATED"));
 
+        long deadlocks = db.count("SELECT count(*) FROM deadlocks");
+        long victims = db.count("SELECT count(DISTINCT victim_saga_id) FROM deadlocks");
+        List<Map<String, Object>> restarts = db.rows("""
+                SELECT coalesce(sum(restart_count), 0) AS total, coalesce(max(restart_count), 0) AS most,
+                       count(*) AS sagas FROM sagas WHERE on_deadlock = 'RESTART'""");
+        long restarted = ((Number) restarts.getFirst().get("total")).longValue();
+        long restartSagas = ((Number) restarts.getFirst().get("sagas")).longValue();
+        System.out.printf("""
+                LedgerChaosIT: %d transfers drained in %.1f s
+                LedgerChaosIT: %d deadlocks (%.2f per transfer), %d distinct victims; %d restarts of %d RESTART \
+                transfers (%.2f per transfer, at most %s)%n""",
+                TRANSFERS, drained, deadlocks, (double) deadlocks / TRANSFERS, victims, restarted,
+                restartSagas, (double) restarted / restartSagas, restarts.getFirst().get("most"));
         Map<String, List<Ledger.Entry>> standing = new HashMap<>();
         for (Ledger.Entry e : ledger.entries()) {
             String saga = e.key().substring(0, e.key().indexOf(':'));
@@ -282,6 +295,7 @@ class LedgerChaosIT {
                 assertThat(entries).as("transfer %d (saga %s) compensated to nothing", t.index(), id).isEmpty();
             }
         }
+        System.out.println("LedgerChaosIT: outcomes " + byOutcome);
         Map<String, Long> balances = ledger.balances();
         balances.values().removeIf(v -> v == 0);
         expected.values().removeIf(v -> v == 0);
@@ -295,19 +309,6 @@ class LedgerChaosIT {
                 WHERE kind IN ('STUCK', 'RECOVERY_FAILED')"""))
                 .as("nothing was stuck: every saga always had something legitimate pending").isEmpty();
 
-        long deadlocks = db.count("SELECT count(*) FROM deadlocks");
-        long victims = db.count("SELECT count(DISTINCT victim_saga_id) FROM deadlocks");
-        List<Map<String, Object>> restarts = db.rows("""
-                SELECT coalesce(sum(restart_count), 0) AS total, coalesce(max(restart_count), 0) AS most,
-                       count(*) AS sagas FROM sagas WHERE on_deadlock = 'RESTART'""");
-        long restarted = ((Number) restarts.getFirst().get("total")).longValue();
-        long restartSagas = ((Number) restarts.getFirst().get("sagas")).longValue();
-        System.out.printf("""
-                LedgerChaosIT: %d transfers drained in %.1f s: %s
-                LedgerChaosIT: %d deadlocks (%.2f per transfer), %d distinct victims; %d restarts of %d RESTART \
-                transfers (%.2f per transfer, at most %s)%n""",
-                TRANSFERS, drained, byOutcome, deadlocks, (double) deadlocks / TRANSFERS, victims, restarted,
-                restartSagas, (double) restarted / restartSagas, restarts.getFirst().get("most"));
         assertThat(deadlocks).as("the workload deadlocks").isPositive();
         assertThat(restarted).as("victims restarted").isPositive();
     }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.sagawarden.participant.CallKind;
 import io.sagawarden.participant.CallResult;
 import io.sagawarden.saga.CompensationStatus;
+import io.sagawarden.saga.SagaEvent;
 import io.sagawarden.saga.SagaReason;
 import io.sagawarden.saga.SagaStatus;
 import io.sagawarden.saga.StepStatus;
@@ -51,7 +52,7 @@ class SagaMachineTest {
     }
 
     private static List<String> kinds(SagaRun run) {
-        return run.events().stream().map(SagaRun.Event::kind).toList();
+        return run.events().stream().map(SagaEvent::kind).toList();
     }
 
     @Test

@@ -10,6 +10,7 @@ import io.sagawarden.saga.OnDeadlock;
 import io.sagawarden.saga.SagaRequest;
 import io.sagawarden.saga.SagaStatus;
 import io.sagawarden.saga.StepStatus;
+import io.sagawarden.saga.StoredSaga;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -84,14 +85,15 @@ final class TestRuns {
     SagaRun build() {
         SagaRequest definition = new SagaRequest("TestSaga", 0, timeout, lockTimeout, Map.of(),
                 JsonNodeFactory.instance.objectNode(), onDeadlock, List.copyOf(steps));
-        List<StepRun> runs = new ArrayList<>();
+        List<StoredSaga.Step> rows = new ArrayList<>();
         for (int i = 0; i < steps.size(); i++) {
-            runs.add(new StepRun(i, steps.get(i), StepStatus.PENDING, 0, null, null, null, null,
+            rows.add(new StoredSaga.Step(i, StepStatus.PENDING, 0, null, null, null, null,
                     steps.get(i).compensation() == null ? CompensationStatus.NOT_NEEDED : CompensationStatus.NOT_STARTED,
                     0, null, false));
         }
-        return new SagaRun(UUID.fromString("00000000-0000-0000-0000-0000000000aa"), "TestSaga", 0, definition,
-                definition.payload(), T0, runs, 1, SagaStatus.RUNNING, null, 0, restartCount);
+        return new SagaRun(new StoredSaga(UUID.fromString("00000000-0000-0000-0000-0000000000aa"), "TestSaga", 0,
+                definition, definition.payload(), T0, 1, SagaStatus.RUNNING, null, 0, restartCount, null, rows),
+                Map.of(), null);
     }
 
     /** A lock manager in plain Java: grants every lock, except on resources told to be busy, where it queues. */

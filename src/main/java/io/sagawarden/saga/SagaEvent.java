@@ -1,0 +1,257 @@
+package io.sagawarden.saga;
+
+import io.sagawarden.lock.LockMode;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * A saga's history: one record per kind, with its typed detail. The kinds are the {@code saga_events_kind_check}
+ * of the schema, and {@link #detail()} is the JSON that API.md shows for each. Written by {@link SagaStore} only.
+ */
+public sealed interface SagaEvent {
+
+    /** The stored kind, e.g. {@code STEP_SUCCEEDED}. */
+    String kind();
+
+    /** The step it is about, or null. */
+    default String step() {
+        return null;
+    }
+
+    /** The detail as stored; nulls are left out. */
+    Map<String, Object> detail();
+
+    /** Every kind there is, as the schema's CHECK lists them. */
+    static String[] kinds() {
+        return new String[] {"SUBMITTED", "STARTED", "RECLAIMED", "WAITING_FOR_LOCK", "LOCKS_GRANTED", "STEP_STARTED",
+            "COMPENSATION_STEP_STARTED", "ACTION_CALLED", "COMPENSATION_CALLED", "STEP_RETRY_SCHEDULED",
+            "COMPENSATION_RETRY_SCHEDULED", "STEP_SUCCEEDED", "STEP_FAILED", "STEP_COMPENSATED",
+            "COMPENSATION_NOT_NEEDED", "COMPENSATION_FAILED", "COMPENSATING", "DEADLOCK_VICTIM", "RESTARTED",
+            "RESTART_LIMIT_REACHED", "STUCK_RECOVERY_RETRY", "STUCK_RECOVERY_COMPENSATE", "COMPLETED", "COMPENSATED",
+            "FAILED", "ABORT_REQUESTED", "RETRY_REQUESTED"};
+    }
+
+    record Submitted(String submitter, String idempotencyKey) implements SagaEvent {
+        public String kind() {
+            return "SUBMITTED";
+        }
+
+        public Map<String, Object> detail() {
+            return details("submitter", submitter, "idempotencyKey", idempotencyKey);
+        }
+    }
+
+    /** Claimed for the first time ({@code previousOwner} null) or taken over from a node whose lease expired. */
+    record Claimed(String node, String previousOwner) implements SagaEvent {
+        public String kind() {
+            return previousOwner == null ? "STARTED" : "RECLAIMED";
+        }
+
+        public Map<String, Object> detail() {
+            return details("node", node, "previousOwner", previousOwner);
+        }
+    }
+
+    record WaitingForLock(String step, String resource, LockMode mode) implements SagaEvent {
+        public String kind() {
+            return "WAITING_FOR_LOCK";
+        }
+
+        public Map<String, Object> detail() {
+            return details("resource", resource, "mode", mode.name());
+        }
+    }
+
+    /** {@code waited}: from the first queueing for the step's locks, when it had to wait. */
+    record LocksGranted(String step, Map<String, Long> fencingTokens, Duration waited) implements SagaEvent {
+        public String kind() {
+            return "LOCKS_GRANTED";
+        }
+
+        public Map<String, Object> detail() {
+            return details("fencingTokens", fencingTokens, "waitedMs", waited == null ? null : waited.toMillis());
+        }
+    }
+
+    /** An attempt of a step's action, or of its compensation, begins. */
+    record CallStarted(String step, boolean compensation, int attempt) implements SagaEvent {
+        public String kind() {
+            return compensation ? "COMPENSATION_STEP_STARTED" : "STEP_STARTED";
+        }
+
+        public Map<String, Object> detail() {
+            return details("attempt", attempt);
+        }
+    }
+
+    /** A participant call returned or failed; {@code outcome} SUCCEEDED, RETRYABLE or PERMANENT. */
+    record Called(String step, boolean compensation, int attempt, Integer status, Duration took, String outcome,
+                  String error) implements SagaEvent {
+        public String kind() {
+            return compensation ? "COMPENSATION_CALLED" : "ACTION_CALLED";
+        }
+
+        public Map<String, Object> detail() {
+            return details("attempt", attempt, "status", status, "durationMs", took.toMillis(), "outcome", outcome,
+                    "error", error);
+        }
+    }
+
+    record RetryScheduled(String step, boolean compensation, int attempt, Duration retryIn, String error)
+            implements SagaEvent {
+        public String kind() {
+            return compensation ? "COMPENSATION_RETRY_SCHEDULED" : "STEP_RETRY_SCHEDULED";
+        }
+
+        public Map<String, Object> detail() {
+            return details("attempt", attempt, "retryInMs", retryIn.toMillis(), "error", error);
+        }
+    }
+
+    record StepSucceeded(String step, int attempt) implements SagaEvent {
+        public String kind() {
+            return "STEP_SUCCEEDED";
+        }
+
+        public Map<String, Object> detail() {
+            return details("attempt", attempt);
+        }
+    }
+
+    record StepFailed(String step, int attempt, String error, boolean mayHaveTakenEffect) implements SagaEvent {
+        public String kind() {
+            return "STEP_FAILED";
+        }
+
+        public Map<String, Object> detail() {
+            return details("attempt", attempt, "error", error, "mayHaveTakenEffect", mayHaveTakenEffect);
+        }
+    }
+
+    /** {@code reason}: why the saga compensated; it stays in the event although a restarted saga clears it. */
+    record StepCompensated(String step, int attempt, SagaReason reason) implements SagaEvent {
+        public String kind() {
+            return "STEP_COMPENSATED";
+        }
+
+        public Map<String, Object> detail() {
+            return details("attempt", attempt, "reason", reason.name());
+        }
+    }
+
+    record CompensationNotNeeded(String step, String why) implements SagaEvent {
+        public String kind() {
+            return "COMPENSATION_NOT_NEEDED";
+        }
+
+        public Map<String, Object> detail() {
+            return details("why", why);
+        }
+    }
+
+    record CompensationFailed(String step, int attempts, String error) implements SagaEvent {
+        public String kind() {
+            return "COMPENSATION_FAILED";
+        }
+
+        public Map<String, Object> detail() {
+            return details("attempts", attempts, "error", error);
+        }
+    }
+
+    record Compensating(SagaReason reason) implements SagaEvent {
+        public String kind() {
+            return "COMPENSATING";
+        }
+
+        public Map<String, Object> detail() {
+            return details("reason", reason.name());
+        }
+    }
+
+    record DeadlockVictim(UUID deadlockId, String why) implements SagaEvent {
+        public String kind() {
+            return "DEADLOCK_VICTIM";
+        }
+
+        public Map<String, Object> detail() {
+            return details("deadlockId", deadlockId.toString(), "why", why);
+        }
+    }
+
+    record Restarted(SagaReason after, int run, Duration delay) implements SagaEvent {
+        public String kind() {
+            return "RESTARTED";
+        }
+
+        public Map<String, Object> detail() {
+            return details("after", after.name(), "run", run, "delayMs", delay.toMillis());
+        }
+    }
+
+    record RestartLimitReached(int restarts, int maxRestarts) implements SagaEvent {
+        public String kind() {
+            return "RESTART_LIMIT_REACHED";
+        }
+
+        public Map<String, Object> detail() {
+            return details("restarts", restarts, "maxRestarts", maxRestarts);
+        }
+    }
+
+    /** The recovery monitor made a stuck saga run its step again ({@code compensate} false) or compensate. */
+    record StuckRecovery(String step, boolean compensate, String cause, int recovery) implements SagaEvent {
+        public String kind() {
+            return compensate ? "STUCK_RECOVERY_COMPENSATE" : "STUCK_RECOVERY_RETRY";
+        }
+
+        public Map<String, Object> detail() {
+            return details("cause", cause, "recovery", recovery);
+        }
+    }
+
+    /** The saga reached {@code status} (COMPLETED, COMPENSATED or FAILED) after running for {@code took}. */
+    record Ended(SagaStatus status, SagaReason reason, Duration took) implements SagaEvent {
+        public String kind() {
+            return status.name();
+        }
+
+        public Map<String, Object> detail() {
+            return details("reason", reason == null ? null : reason.name(), "durationMs",
+                    took == null ? null : took.toMillis());
+        }
+    }
+
+    record AbortRequested(SagaReason reason, String by) implements SagaEvent {
+        public String kind() {
+            return "ABORT_REQUESTED";
+        }
+
+        public Map<String, Object> detail() {
+            return details("reason", reason.name(), "by", by);
+        }
+    }
+
+    record RetryRequested(String by) implements SagaEvent {
+        public String kind() {
+            return "RETRY_REQUESTED";
+        }
+
+        public Map<String, Object> detail() {
+            return details("by", by);
+        }
+    }
+
+    /** Name-value pairs in order, without the nulls. */
+    private static Map<String, Object> details(Object... pairs) {
+        Map<String, Object> detail = new LinkedHashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            if (pairs[i + 1] != null) {
+                detail.put((String) pairs[i], pairs[i + 1]);
+            }
+        }
+        return detail;
+    }
+}

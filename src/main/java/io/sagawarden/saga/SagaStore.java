@@ -1,0 +1,351 @@
+package io.sagawarden.saga;
+
+import io.sagawarden.db.Json;
+import io.sagawarden.db.Sql;
+import io.sagawarden.lock.Wakeups;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Event;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.stream.IntStream;
+
+/**
+ * The one owner of {@code sagas}, {@code saga_steps} and {@code saga_events}: every statement that writes them,
+ * each a guarded statement named after the transition it makes (docs/state_machine.md), inside the caller's
+ * transaction. The history is written here only, from typed {@link SagaEvent}s.
+ */
+@ApplicationScoped
+public class SagaStore implements Wakeups {
+
+    private final Sql sql;
+    private final Json json;
+    private final Event<SagaRecorded> recorded;
+
+    public SagaStore(Sql sql, Json json, Event<SagaRecorded> recorded) {
+        this.sql = sql;
+        this.json = json;
+        this.recorded = recorded;
+    }
+
+    // ---- submission
+
+    /** Stores a new saga PENDING with its steps; empty when the submitter's idempotency key is taken already. */
+    public Optional<Instant> insert(UUID id, SagaRequest definition, String definitionJson, String hash, String submitter,
+                                    String key) {
+        Optional<Instant> created = sql.queryOne("""
+                INSERT INTO sagas (id, type, status, priority, definition, payload, labels, on_deadlock, timeout_ms,
+                                   lock_timeout_ms, submitter, idempotency_key, request_hash, next_run_at,
+                                   created_at, updated_at, progress_at)
+                VALUES (?, ?, 'PENDING', ?, CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS jsonb), ?, ?, ?, ?, ?, ?,
+                        now(), now(), now(), now())
+                ON CONFLICT (submitter, idempotency_key) DO NOTHING
+                RETURNING created_at""", rs -> Sql.instant(rs, "created_at"),
+                id, definition.type(), definition.priority(), definitionJson, json.write(definition.payload()),
+                json.write(definition.labels()), definition.onDeadlock(), millis(definition.timeout()),
+                millis(definition.lockTimeout()), submitter, key, hash);
+        if (created.isPresent()) {
+            List<SagaRequest.Step> steps = definition.steps();
+            sql.batch("INSERT INTO saga_steps (saga_id, idx, name, compensation_status) VALUES (?, ?, ?, ?)",
+                    IntStream.range(0, steps.size()).mapToObj(i -> new Object[] {id, i, steps.get(i).name(),
+                            steps.get(i).compensation() == null ? CompensationStatus.NOT_NEEDED
+                                    : CompensationStatus.NOT_STARTED}).toList());
+            append(id, definition.type(), List.of(new SagaEvent.Submitted(submitter, key)));
+        }
+        return created;
+    }
+
+    /** The saga a submitter's idempotency key names, and the hash of the request that created it. */
+    public record Keyed(UUID id, String requestHash) {
+    }
+
+    public Optional<Keyed> byIdempotencyKey(String submitter, String key) {
+        return sql.queryOne("SELECT id, request_hash FROM sagas WHERE submitter = ? AND idempotency_key = ?",
+                rs -> new Keyed(rs.getObject(1, UUID.class), rs.getString(2)), submitter, key);
+    }
+
+    // ---- execution
+
+    /**
+     * Claims up to {@code limit} due sagas, highest priority first, under a lease for {@code node}: PENDING turns
+     * RUNNING, and a saga whose lease expired is taken over. Returns the ids claimed.
+     */
+    public List<UUID> claim(String node, Duration lease, int limit) {
+        record Claimed(UUID id, String type, String was, String previousOwner) {
+        }
+        List<Claimed> claimed = sql.query("""
+                WITH picked AS (
+                    SELECT id, status AS was, lease_owner AS previous_owner FROM sagas
+                    WHERE status IN ('PENDING', 'RUNNING', 'WAITING', 'COMPENSATING') AND next_run_at <= now()
+                      AND next_run_at < 'infinity' AND (lease_owner IS NULL OR lease_expires_at < now())
+                    ORDER BY priority DESC, next_run_at
+                    LIMIT ? FOR UPDATE SKIP LOCKED)
+                UPDATE sagas s SET lease_owner = ?, lease_expires_at = now() + ? * interval '1 millisecond',
+                       busy_until = now() + ? * interval '1 millisecond',
+                       status = CASE WHEN s.status = 'PENDING' THEN 'RUNNING' ELSE s.status END,
+                       started_at = COALESCE(s.started_at, now()),
+                       progress_at = CASE WHEN s.status = 'PENDING' THEN now() ELSE s.progress_at END,
+                       version = s.version + 1, updated_at = now()
+                FROM picked p WHERE s.id = p.id
+                RETURNING s.id, s.type, p.was, p.previous_owner""", rs -> new Claimed(rs.getObject(1, UUID.class),
+                rs.getString(2), rs.getString(3), rs.getString(4)), limit, node, lease.toMillis(), lease.toMillis());
+        List<SagaRecorded> events = new ArrayList<>();
+        for (Claimed c : claimed) {
+            if (c.was().equals("PENDING") || c.previousOwner() != null) {
+                events.add(new SagaRecorded(c.id(), c.type(), List.of(new SagaEvent.Claimed(node,
+                        c.was().equals("PENDING") ? null : c.previousOwner()))));
+            }
+        }
+        append(events);
+        return claimed.stream().map(Claimed::id).toList();
+    }
+
+    /** The sagas and their steps, for a node to work on them. */
+    public List<StoredSaga> load(List<UUID> ids) {
+        if (ids.isEmpty()) {
+            return List.of();
+        }
+        Map<UUID, List<StoredSaga.Step>> steps = new LinkedHashMap<>();
+        sql.query("""
+                SELECT saga_id, idx, status, attempts, started_at, ended_at, response, last_error,
+                       compensation_status, compensation_attempts, compensation_last_error, may_have_taken_effect
+                FROM saga_steps WHERE saga_id = ANY (CAST(? AS uuid[])) ORDER BY saga_id, idx""",
+                rs -> steps.computeIfAbsent(rs.getObject("saga_id", UUID.class), k -> new ArrayList<>())
+                        .add(new StoredSaga.Step(rs.getInt("idx"), StepStatus.valueOf(rs.getString("status")),
+                                rs.getInt("attempts"), Sql.instant(rs, "started_at"), Sql.instant(rs, "ended_at"),
+                                json.tree(rs.getString("response")), rs.getString("last_error"),
+                                CompensationStatus.valueOf(rs.getString("compensation_status")),
+                                rs.getInt("compensation_attempts"), rs.getString("compensation_last_error"),
+                                rs.getBoolean("may_have_taken_effect"))), (Object) keys(ids));
+        return sql.query("""
+                SELECT id, type, priority, definition, payload, started_at, version, status, reason, current_step,
+                       restart_count, abort_reason
+                FROM sagas WHERE id = ANY (CAST(? AS uuid[]))""", rs -> {
+            UUID id = rs.getObject("id", UUID.class);
+            return new StoredSaga(id, rs.getString("type"), rs.getInt("priority"),
+                    json.read(rs.getString("definition"), SagaRequest.class), json.tree(rs.getString("payload")),
+                    Sql.instant(rs, "started_at"), rs.getLong("version"), SagaStatus.valueOf(rs.getString("status")),
+                    reason(rs.getString("reason")), rs.getInt("current_step"), rs.getInt("restart_count"),
+                    reason(rs.getString("abort_reason")), steps.getOrDefault(id, List.of()));
+        }, (Object) keys(ids));
+    }
+
+    /** Who holds the saga, at which version, and any abort asked for: the row stays locked until the move ends. */
+    public record Holding(long version, String owner, SagaReason abortRequested) {
+    }
+
+    public Optional<Holding> lockForMove(UUID id) {
+        return sql.queryOne("SELECT version, lease_owner, abort_reason FROM sagas WHERE id = ? FOR UPDATE",
+                rs -> new Holding(rs.getLong(1), rs.getString(2), reason(rs.getString(3))), id);
+    }
+
+    /**
+     * Saves one transition: the steps it changed, its events, then the saga row, guarded by the version and the
+     * lease the node holds. Events come first and the saga's end after them, on one clock: a saga never ends before
+     * its last event. Returns false when the guard matched nothing (the saga was taken over: the caller's
+     * transaction rolls back, events and all).
+     */
+    public boolean saveMove(SagaMove move) {
+        sql.batch("""
+                UPDATE saga_steps SET status = ?, attempts = ?, started_at = ?, ended_at = ?,
+                       response = CAST(? AS jsonb), last_error = ?, compensation_status = ?,
+                       compensation_attempts = ?, compensation_last_error = ?, may_have_taken_effect = ?
+                WHERE saga_id = ? AND idx = ?""", move.steps().stream().map(s -> new Object[] {s.status(), s.attempts(),
+                s.startedAt(), s.endedAt(), s.response() == null ? null : json.write(s.response()), s.lastError(),
+                s.compensationStatus(), s.compensationAttempts(), s.compensationLastError(), s.mayHaveTakenEffect(),
+                move.id(), s.index()}).toList());
+        insert(move.id(), move.events());
+        // A waiting saga without a deadline runs again only when a release wakes it.
+        boolean untilWoken = move.status() == SagaStatus.WAITING && move.retryAfter() == null;
+        int updated = sql.update("""
+                UPDATE sagas SET status = ?, reason = ?, current_step = ?, version = version + 1, updated_at = now(),
+                       compensation_reason = CASE WHEN ? = 'COMPENSATING' THEN ? ELSE compensation_reason END,
+                       progress_at = CASE WHEN ? THEN now() ELSE progress_at END,
+                       busy_until = now() + ?::bigint * interval '1 millisecond',
+                       next_run_at = CASE WHEN ? THEN 'infinity'
+                                          ELSE coalesce(now() + ?::bigint * interval '1 millisecond', next_run_at) END,
+                       lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
+                       lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END,
+                       ended_at = CASE WHEN ? THEN clock_timestamp() END, failed_moves = 0,
+                       abort_reason = CASE WHEN ? THEN NULL ELSE abort_reason END,
+                       restart_count = restart_count + CASE WHEN ? THEN 1 ELSE 0 END
+                WHERE id = ? AND version = ? AND lease_owner = ?""",
+                move.status(), move.reason(), move.currentStep(), move.status(), move.reason(), move.progressed(),
+                millis(move.callTimeout()), untilWoken, millis(move.retryAfter()), move.letsGo(), move.letsGo(),
+                move.status().isTerminal(), move.abortApplied(), move.restarted(), move.id(), move.version(), move.node());
+        if (updated == 1) {
+            recorded.fire(new SagaRecorded(move.id(), move.type(), move.events()));
+        }
+        return updated == 1;
+    }
+
+    /** Extends the leases of the sagas a node still works on; returns how many were renewed. */
+    public int renewLeases(String node, Collection<UUID> inHand, Duration lease) {
+        return inHand.isEmpty() ? 0 : sql.update("""
+                UPDATE sagas SET lease_expires_at = now() + ? * interval '1 millisecond'
+                WHERE lease_owner = ? AND id = ANY (CAST(? AS uuid[]))""", lease.toMillis(), node, keys(inHand));
+    }
+
+    /** Gives a saga back at shutdown, for any node to take up at once. */
+    public void release(UUID id, String node) {
+        sql.update("""
+                UPDATE sagas SET lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), next_run_at = now()
+                WHERE id = ? AND lease_owner = ?""", id, node);
+    }
+
+    /**
+     * Gives a saga back after the node failed to make its move, to rest {@code rest}; such failures are counted
+     * until a move succeeds, since resting is not something legitimately pending.
+     */
+    public void failedMove(UUID id, String node, Duration rest) {
+        sql.update("""
+                UPDATE sagas SET lease_owner = NULL, lease_expires_at = NULL, updated_at = now(),
+                       next_run_at = now() + ? * interval '1 millisecond', failed_moves = failed_moves + 1
+                WHERE id = ? AND lease_owner = ?""", rest.toMillis(), id, node);
+    }
+
+    // ---- locks
+
+    /** Makes waiting sagas due as of when they queued, so they are claimed before newer work. */
+    @Override
+    public List<UUID> wake(Collection<UUID> sagas, boolean skipLocked) {
+        // FOR NO KEY UPDATE: a foreign-key check's lock on a row must not make a wake-up skip it.
+        return sql.query("""
+                UPDATE sagas s SET next_run_at = LEAST(s.next_run_at, coalesce(
+                           (SELECT min(w.queued_at) FROM lock_waits w WHERE w.saga_id = s.id), now())), updated_at = now()
+                WHERE s.id IN (SELECT id FROM sagas WHERE id = ANY (CAST(? AS uuid[])) AND status = 'WAITING'
+                               FOR NO KEY UPDATE""" + (skipLocked ? " SKIP LOCKED" : "") + """
+                )
+                RETURNING s.id""", rs -> rs.getObject(1, UUID.class), (Object) keys(sagas));
+    }
+
+    // ---- operators
+
+    /** Asks a pending, running or waiting saga to stop and compensate; false when it cannot be asked. */
+    public boolean requestAbort(UUID id, SagaReason reason, String by) {
+        return appended(id, typeOf("""
+                UPDATE sagas SET abort_reason = ?, next_run_at = LEAST(next_run_at, now()), updated_at = now()
+                WHERE id = ? AND status IN ('PENDING', 'RUNNING', 'WAITING') AND abort_reason IS NULL
+                RETURNING type""", reason, id), new SagaEvent.AbortRequested(reason, by));
+    }
+
+    /** A FAILED saga compensates again, for the reason it first did, from the compensations that failed. */
+    public boolean reviveFailed(UUID id, String by) {
+        Optional<String> type = typeOf("""
+                UPDATE sagas SET status = 'COMPENSATING', reason = coalesce(compensation_reason, reason), ended_at = NULL,
+                       next_run_at = now(), updated_at = now(), progress_at = now(), version = version + 1
+                WHERE id = ? AND status = 'FAILED'
+                RETURNING type""", id);
+        if (type.isPresent()) {
+            sql.update("""
+                    UPDATE saga_steps SET compensation_status = 'NOT_STARTED', compensation_attempts = 0
+                    WHERE saga_id = ? AND compensation_status = 'FAILED'""", id);
+        }
+        return appended(id, type, new SagaEvent.RetryRequested(by));
+    }
+
+    /** A running or compensating saga no live node holds runs its current step again now. */
+    public boolean takeOver(UUID id, String by) {
+        return appended(id, typeOf("""
+                UPDATE sagas SET next_run_at = now(), updated_at = now(),
+                       lease_owner = NULL, lease_expires_at = NULL, version = version + 1
+                WHERE id = ? AND status IN ('RUNNING', 'COMPENSATING')
+                  AND (lease_owner IS NULL OR lease_expires_at < now())
+                RETURNING type""", id), new SagaEvent.RetryRequested(by));
+    }
+
+    /** What an operator is told about a saga the request could not change. */
+    public record State(SagaStatus status, String owner) {
+    }
+
+    public Optional<State> state(UUID id) {
+        return sql.queryOne("SELECT status, lease_owner FROM sagas WHERE id = ?",
+                rs -> new State(SagaStatus.valueOf(rs.getString(1)), rs.getString(2)), id);
+    }
+
+    // ---- the deadlock detector and the recovery monitor
+
+    /**
+     * Makes {@code victim} a deadlock victim, if it still waits with no abort asked for and no member of its cycle is
+     * leaving already. The victim's row is skipped, not waited for, when its own move holds it: that move may be
+     * waiting for the very advisory locks the caller holds.
+     */
+    public boolean markVictim(UUID victim, Collection<UUID> cycle, UUID deadlockId, String why) {
+        return appended(victim, typeOf("""
+                UPDATE sagas SET abort_reason = 'DEADLOCK_VICTIM', next_run_at = now(), updated_at = now()
+                WHERE id IN (SELECT id FROM sagas WHERE id = ? AND status = 'WAITING' AND abort_reason IS NULL
+                             FOR UPDATE SKIP LOCKED)
+                  AND NOT EXISTS (SELECT 1 FROM sagas m WHERE m.id = ANY (CAST(? AS uuid[]))
+                                  AND (m.abort_reason IS NOT NULL OR m.status NOT IN ('WAITING', 'RUNNING')))
+                RETURNING type""", victim, keys(cycle)), new SagaEvent.DeadlockVictim(deadlockId, why));
+    }
+
+    /**
+     * Recovers a stuck saga, if it has not moved since it was read ({@code version}): runs its current step again
+     * now, or, with {@code compensate}, asks it to compensate with STUCK_RECOVERY. {@code takeLease} takes it from
+     * the node that holds it.
+     */
+    public boolean recover(UUID id, long version, boolean compensate, boolean takeLease, SagaEvent.StuckRecovery event) {
+        return appended(id, typeOf("""
+                UPDATE sagas SET recovery_count = recovery_count + CASE WHEN ? THEN 0 ELSE 1 END,
+                       abort_reason = CASE WHEN ? THEN 'STUCK_RECOVERY' ELSE abort_reason END,
+                       next_run_at = now(), updated_at = now(), version = version + 1,
+                       lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
+                       lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END
+                WHERE id = ? AND version = ? AND (NOT ? OR abort_reason IS NULL)
+                RETURNING type""", compensate, compensate, takeLease, takeLease, id, version, compensate), event);
+    }
+
+    // ---- the history
+
+    /** Runs a guarded statement that returns the saga's type when it changed the saga. */
+    private Optional<String> typeOf(String statement, Object... params) {
+        return sql.queryOne(statement, rs -> rs.getString(1), params);
+    }
+
+    /** Records {@code event} when {@code type} says the statement before it changed the saga; returns whether. */
+    private boolean appended(UUID id, Optional<String> type, SagaEvent event) {
+        type.ifPresent(t -> append(id, t, List.of(event)));
+        return type.isPresent();
+    }
+
+    private void append(UUID id, String type, List<SagaEvent> events) {
+        append(List.of(new SagaRecorded(id, type, events)));
+    }
+
+    private void append(List<SagaRecorded> recordings) {
+        insert(recordings);
+        recordings.forEach(recorded::fire);
+    }
+
+    private void insert(UUID id, List<SagaEvent> events) {
+        insert(List.of(new SagaRecorded(id, null, events)));
+    }
+
+    /** The one writer of the history; the kinds are the schema's CHECK, so an unknown kind cannot be stored. */
+    private void insert(List<SagaRecorded> recordings) {
+        List<Object[]> rows = new ArrayList<>();
+        recordings.forEach(r -> r.events().forEach(e -> rows.add(new Object[] {r.sagaId(), e.kind(), e.step(),
+                json.write(e.detail())})));
+        sql.batch("INSERT INTO saga_events (saga_id, at, kind, step, detail) VALUES (?, clock_timestamp(), ?, ?, CAST(? AS jsonb))",
+                rows);
+    }
+
+    private static String[] keys(Collection<UUID> ids) {
+        return ids.stream().map(UUID::toString).toArray(String[]::new);
+    }
+
+    private static Long millis(Duration d) {
+        return d == null ? null : d.toMillis();
+    }
+
+    private static SagaReason reason(String value) {
+        return value == null ? null : SagaReason.valueOf(value);
+    }
+}
