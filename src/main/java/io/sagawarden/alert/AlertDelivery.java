@@ -50,7 +50,7 @@ public class AlertDelivery {
     private record Pending(long id, UUID alertId, String sink, int attempts) {
     }
 
-    @Scheduled(every = "${saga.alerts.delivery-interval:PT2S}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${saga.alerts.delivery-interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void deliver() {
         try {
             if (leadership.isLeader() && System.nanoTime() - lastRepeatNanos > config.repeatInterval().toNanos()) {

@@ -44,7 +44,7 @@ public class Leadership {
         return leader.get() && System.nanoTime() < leaseValidUntilNanos;
     }
 
-    @Scheduled(every = "${saga.cluster.heartbeat:PT2S}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${saga.cluster.heartbeat}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void beat() {
         try {
             runOnce();

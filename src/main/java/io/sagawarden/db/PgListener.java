@@ -1,5 +1,8 @@
 package io.sagawarden.db;
 
+import io.agroal.api.AgroalDataSource;
+import io.agroal.api.configuration.AgroalConnectionFactoryConfiguration;
+import io.agroal.api.security.AgroalDefaultSecurityProvider;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -8,9 +11,9 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
@@ -27,17 +30,21 @@ public class PgListener {
 
     private final Map<String, Consumer<String>> handlers = new ConcurrentHashMap<>();
     private final String url;
-    private final String user;
-    private final String password;
+    private final Properties connection = new Properties();
     private volatile boolean running;
     private volatile Thread thread;
 
-    public PgListener(@ConfigProperty(name = "quarkus.datasource.jdbc.url") String url,
-                      @ConfigProperty(name = "quarkus.datasource.username") String user,
-                      @ConfigProperty(name = "quarkus.datasource.password") String password) {
-        this.url = url;
-        this.user = user;
-        this.password = password;
+    /** Connects as the datasource does (its URL, properties and credentials), outside its pool. */
+    public PgListener(AgroalDataSource dataSource) {
+        AgroalConnectionFactoryConfiguration factory = dataSource.getConfiguration().connectionPoolConfiguration()
+                .connectionFactoryConfiguration();
+        this.url = factory.jdbcUrl();
+        connection.putAll(factory.jdbcProperties());
+        AgroalDefaultSecurityProvider security = new AgroalDefaultSecurityProvider();
+        if (factory.principal() != null) {
+            connection.putAll(security.getSecurityProperties(factory.principal()));
+        }
+        factory.credentials().forEach(c -> connection.putAll(security.getSecurityProperties(c)));
     }
 
     /** Calls {@code handler} with the payload of every notification on {@code channel}; starts listening. */
@@ -61,7 +68,7 @@ public class PgListener {
 
     private void loop() {
         while (running) {
-            try (Connection connection = DriverManager.getConnection(url, user, password)) {
+            try (Connection connection = DriverManager.getConnection(url, this.connection)) {
                 try (Statement s = connection.createStatement()) {
                     for (String channel : handlers.keySet()) {
                         s.execute("LISTEN " + channel);

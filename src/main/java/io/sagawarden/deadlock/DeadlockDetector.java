@@ -104,7 +104,7 @@ public class DeadlockDetector {
         lastRoundEnded = System.nanoTime();
     }
 
-    @Scheduled(every = "${saga.deadlock.interval:PT30S}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${saga.deadlock.interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void sweep() {
         if (leadership.isLeader()) {
             // The sweep always looks, changed or not: it is also the backstop for a wake-up that got lost.

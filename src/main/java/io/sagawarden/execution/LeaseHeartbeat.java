@@ -23,7 +23,7 @@ public class LeaseHeartbeat {
         this.config = config;
     }
 
-    @Scheduled(every = "${saga.execution.heartbeat:PT10S}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${saga.execution.heartbeat}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void beat() {
         try {
             runOnce();

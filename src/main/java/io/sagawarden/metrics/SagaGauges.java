@@ -27,7 +27,8 @@ public class SagaGauges {
     private final AtomicLong locksHeld = new AtomicLong();
     private final AtomicLong stuck = new AtomicLong();
 
-    public SagaGauges(Sql sql, MeterRegistry registry) {
+    /** {@code config}: its gauge-refresh is the schedule of {@link #refresh()}; the mapping holds the default. */
+    public SagaGauges(Sql sql, MeterRegistry registry, MetricsConfig config) {
         this.sql = sql;
         // Stuck is the recovery monitor's judgement (a quiet saga with nothing legitimate pending, or one blocked
         // by such a saga), which it records as an open STUCK alert: counting those keeps one definition.
@@ -38,7 +39,7 @@ public class SagaGauges {
         Gauge.builder("locks_held", locksHeld, AtomicLong::get).description("Semantic locks held").register(registry);
     }
 
-    @Scheduled(every = "${saga.metrics.gauge-refresh:5s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${saga.metrics.gauge-refresh}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void refresh() {
         try {
             runOnce();

@@ -66,7 +66,7 @@ public class RecoveryMonitor {
     public record Round(int longRunning, int stuck, int retried, int compensated, int failed, int resolved) {
     }
 
-    @Scheduled(every = "${saga.recovery.interval:PT30S}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "${saga.recovery.interval}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void monitor() {
         if (!leadership.isLeader()) {
             return;
