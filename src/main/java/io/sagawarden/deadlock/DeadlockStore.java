@@ -12,7 +12,6 @@ import io.sagawarden.lock.LockQueue;
 import io.sagawarden.saga.SagaStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -59,40 +58,18 @@ public class DeadlockStore {
     }
 
     /**
-     * Every wait edge, from one query (one snapshot) of the queued requests and the holders of their
-     * resources; who blocks whom is decided by {@link LockQueue}, the same rules the lock manager grants by.
-     * Rows come through a cursor and go straight into their resource's holders and queue, the wait's start as
-     * microseconds (no timestamp text to parse): at 100,000 waits a round must not hold every raw row, nor a
-     * copy of each, at once.
+     * Every wait edge, from the lock manager's one read of every queue and the holders of its resource (one
+     * snapshot); who blocks whom is decided by {@link LockQueue}, the same rules the lock manager grants by.
      */
     public Waits waits() {
-        record Queue(List<LockQueue.Holder> holders, List<LockQueue.Waiter> waiters) {
-        }
-        Map<String, Queue> queues = new HashMap<>();
+        Map<String, LockQueue> queues = QuarkusTransaction.requiringNew().call(locks::allQueues);
         Map<UUID, Instant> waitingSince = new HashMap<>();
-        QuarkusTransaction.requiringNew().run(() -> sql.forEach("""
-                SELECT 0 AS seq, l.resource, l.saga_id, l.mode, false AS upgrade, true AS held, 0::bigint AS queued_at_us
-                FROM resource_locks l WHERE l.resource IN (SELECT resource FROM lock_waits)
-                UNION ALL
-                SELECT seq, resource, saga_id, mode, upgrade, false, (extract(epoch FROM queued_at) * 1000000)::bigint
-                FROM lock_waits""", rs -> {
-            Queue queue = queues.computeIfAbsent(rs.getString(2), r -> new Queue(new ArrayList<>(1), new ArrayList<>(1)));
-            UUID saga = rs.getObject(3, UUID.class);
-            LockMode mode = LockMode.valueOf(rs.getString(4));
-            if (rs.getBoolean(6)) {
-                queue.holders().add(new LockQueue.Holder(saga, mode));
-            } else {
-                // A saga waits in one queue at a time; should it ever be in two, it waits since the earlier.
-                waitingSince.merge(saga, Instant.EPOCH.plus(rs.getLong(7), ChronoUnit.MICROS), (a, b) -> a.isBefore(b) ? a : b);
-                queue.waiters().add(new LockQueue.Waiter(rs.getLong(1), saga, mode, rs.getBoolean(5)));
-            }
-        }));
+        // A saga waits in one queue at a time; should it ever be in two, it waits since the earlier.
+        queues.values().forEach(q -> q.waiters().forEach(w -> waitingSince.merge(w.saga(), w.since(),
+                (a, b) -> a.isBefore(b) ? a : b)));
         List<WaitEdge> edges = new ArrayList<>();
         Set<UUID> unblocked = new HashSet<>();
-        Map<String, LockQueue> lockQueues = new HashMap<>();
-        queues.forEach((resource, queued) -> {
-            LockQueue queue = new LockQueue(queued.holders(), queued.waiters());
-            lockQueues.put(resource, queue);
+        queues.forEach((resource, queue) -> {
             for (LockQueue.Waiter w : queue.waiters()) {
                 List<LockQueue.Blocker> blockers = queue.blockers(w.saga(), w.mode());
                 if (blockers.isEmpty()) {
@@ -104,7 +81,7 @@ public class DeadlockStore {
                 }
             }
         });
-        return new Waits(edges, lockQueues, unblocked);
+        return new Waits(edges, queues, unblocked);
     }
 
     /** Wakes waiting sagas that nothing blocks: their wake-up is due, or was lost. */

@@ -4,6 +4,7 @@ import io.sagawarden.db.Sql;
 import io.sagawarden.db.WorkSignal;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -204,31 +205,78 @@ public class LockManager {
 
     /** Holders and queues of the resources; stable while their advisory locks are held. */
     public Map<String, LockQueue> queues(Collection<String> resources) {
-        Map<String, List<LockQueue.Holder>> holders = new HashMap<>();
-        Map<String, List<LockQueue.Waiter>> waiters = new HashMap<>();
-        for (String r : resources) {
-            holders.put(r, new ArrayList<>());
-            waiters.put(r, new ArrayList<>());
-        }
+        Map<String, Rows> rows = new HashMap<>();
+        resources.forEach(r -> rows.put(r, new Rows()));
         String[] keys = resources.toArray(String[]::new);
-        sql.query("""
-                SELECT 0 AS seq, resource, saga_id, mode, false AS upgrade, true AS held
-                FROM resource_locks WHERE resource = ANY (CAST(? AS text[]))
-                UNION ALL
-                SELECT seq, resource, saga_id, mode, upgrade, false
-                FROM lock_waits WHERE resource = ANY (CAST(? AS text[]))""", rs -> {
-            String resource = rs.getString("resource");
-            UUID saga = rs.getObject("saga_id", UUID.class);
-            LockMode mode = LockMode.valueOf(rs.getString("mode"));
-            return rs.getBoolean("held")
-                    ? holders.get(resource).add(new LockQueue.Holder(saga, mode))
-                    : waiters.get(resource).add(new LockQueue.Waiter(rs.getLong("seq"), saga, mode, rs.getBoolean("upgrade")));
-        }, keys, keys);
+        read(false, "resource = ANY (CAST(? AS text[]))", rows, keys, keys);
         Map<String, LockQueue> queues = new HashMap<>();
-        for (String r : resources) {
-            queues.put(r, new LockQueue(holders.get(r), waiters.get(r)));
-        }
+        rows.forEach((resource, r) -> queues.put(resource, r.queue()));
         return queues;
+    }
+
+    /** The queues of every resource the sagas hold or wait for. */
+    public Map<String, LockQueue> queuesOf(Collection<UUID> sagas) {
+        String[] ids = sagas.stream().map(UUID::toString).toArray(String[]::new);
+        return queues(sql.query("""
+                SELECT resource FROM resource_locks WHERE saga_id = ANY (CAST(? AS uuid[]))
+                UNION SELECT resource FROM lock_waits WHERE saga_id = ANY (CAST(? AS uuid[]))""", rs -> rs.getString(1),
+                ids, ids));
+    }
+
+    /**
+     * Every queue there is, with its holders, in one statement (one snapshot) read through a cursor: the deadlock
+     * detector's view, which at 100,000 waits must not hold every raw row at once. Needs the caller's transaction.
+     */
+    public Map<String, LockQueue> allQueues() {
+        Map<String, Rows> rows = new HashMap<>();
+        read(true, "resource IN (SELECT resource FROM lock_waits)", rows);
+        Map<String, LockQueue> queues = new HashMap<>();
+        rows.forEach((resource, r) -> queues.put(resource, r.queue()));
+        return queues;
+    }
+
+    /** One resource's rows as they are read. */
+    private record Rows(List<LockQueue.Holder> holders, List<LockQueue.Waiter> waiters) {
+        Rows() {
+            this(new ArrayList<>(1), new ArrayList<>(1));
+        }
+
+        LockQueue queue() {
+            return new LockQueue(holders, waiters);
+        }
+    }
+
+    /**
+     * The one read of the lock tables: the holders and the queued requests of the resources {@code where} selects,
+     * times as epoch microseconds (no timestamp text to parse).
+     */
+    private void read(boolean cursor, String where, Map<String, Rows> rows, Object... params) {
+        String statement = """
+                SELECT 0 AS seq, resource, saga_id, mode, false AS upgrade, true AS held, fencing_token,
+                       (extract(epoch FROM granted_at) * 1000000)::bigint AS since_us
+                FROM resource_locks WHERE %1$s
+                UNION ALL
+                SELECT seq, resource, saga_id, mode, upgrade, false, 0, (extract(epoch FROM queued_at) * 1000000)::bigint
+                FROM lock_waits WHERE %1$s""".formatted(where);
+        Sql.RowConsumer row = rs -> {
+            Rows r = rows.computeIfAbsent(rs.getString(2), k -> new Rows());
+            UUID saga = rs.getObject(3, UUID.class);
+            LockMode mode = LockMode.valueOf(rs.getString(4));
+            Instant since = Instant.EPOCH.plus(rs.getLong(8), ChronoUnit.MICROS);
+            if (rs.getBoolean(6)) {
+                r.holders().add(new LockQueue.Holder(saga, mode, since, rs.getLong(7)));
+            } else {
+                r.waiters().add(new LockQueue.Waiter(rs.getLong(1), saga, mode, rs.getBoolean(5), since));
+            }
+        };
+        if (cursor) {
+            sql.forEach(statement, row, params);
+        } else {
+            sql.query(statement, rs -> {
+                row.accept(rs);
+                return true;
+            }, params);
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.sagawarden.lock;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -16,10 +17,18 @@ import java.util.UUID;
  */
 public final class LockQueue {
 
-    public record Holder(UUID saga, LockMode mode) {
+    /** {@code since} and {@code fencingToken}: when and with which token it was granted, where known. */
+    public record Holder(UUID saga, LockMode mode, Instant since, long fencingToken) {
+        public Holder(UUID saga, LockMode mode) {
+            this(saga, mode, null, 0);
+        }
     }
 
-    public record Waiter(long seq, UUID saga, LockMode mode, boolean upgrade) {
+    /** {@code since}: when it queued, where known. */
+    public record Waiter(long seq, UUID saga, LockMode mode, boolean upgrade, Instant since) {
+        public Waiter(long seq, UUID saga, LockMode mode, boolean upgrade) {
+            this(seq, saga, mode, upgrade, null);
+        }
     }
 
     /** Why a queued request waits: HARD for a conflicting holder, SOFT for a conflicting request ahead of it. */

@@ -8,7 +8,6 @@ import io.sagawarden.cluster.Leadership;
 import io.sagawarden.db.Sql;
 import io.sagawarden.db.WorkSignal;
 import io.sagawarden.lock.LockManager;
-import io.sagawarden.lock.LockMode;
 import io.sagawarden.lock.LockQueue;
 import io.sagawarden.saga.SagaEvent;
 import io.sagawarden.saga.SagaReason;
@@ -27,7 +26,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
@@ -208,17 +206,11 @@ public class RecoveryMonitor {
         if (waiting.isEmpty()) {
             return List.of();
         }
-        record Wait(UUID saga, String resource, LockMode mode) {
-        }
-        List<Wait> waits = sql.query("SELECT saga_id, resource, mode FROM lock_waits WHERE saga_id = ANY (CAST(? AS uuid[]))",
-                rs -> new Wait(rs.getObject(1, UUID.class), rs.getString(2), LockMode.valueOf(rs.getString(3))),
-                (Object) waiting.keySet().stream().map(UUID::toString).toArray(String[]::new));
-        Map<String, LockQueue> queues = locks.queues(waits.stream().map(Wait::resource).collect(Collectors.toSet()));
         Map<UUID, Set<UUID>> blockers = new HashMap<>();
-        for (Wait w : waits) {
-            queues.get(w.resource()).blockers(w.saga(), w.mode())
-                    .forEach(b -> blockers.computeIfAbsent(w.saga(), k -> new LinkedHashSet<>()).add(b.saga()));
-        }
+        locks.queuesOf(waiting.keySet()).values().forEach(queue -> queue.waiters().stream()
+                .filter(w -> waiting.containsKey(w.saga()))
+                .forEach(w -> queue.blockers(w.saga(), w.mode()).forEach(b -> blockers
+                        .computeIfAbsent(w.saga(), k -> new LinkedHashSet<>()).add(b.saga()))));
         return waiting.values().stream()
                 .map(s -> s.withBlockers(List.copyOf(blockers.getOrDefault(s.id(), Set.of())))).toList();
     }
