@@ -28,7 +28,10 @@ public final class Ledger {
     private final Map<String, Entry> entries = new HashMap<>();
     private final Map<String, TestParticipant.Reply> answered = new HashMap<>();
     private final Set<String> cancelled = new HashSet<>();
+    private volatile boolean inOutage;
     private volatile long outageUntil;
+    /** An outage lasts at least its length, and on until it has refused a call (at most a minute more). */
+    private volatile boolean outageRefused;
     private volatile long slowUntil;
 
     /** Serves {@code /debit}, {@code /credit} and {@code /undo} on the participant. */
@@ -39,14 +42,32 @@ public final class Ledger {
         return this;
     }
 
-    /** Every call answers 503 for this long, from now. */
+    /**
+     * Every call answers 503 for this long, from now, and on until one call has met the outage (at most a minute
+     * more): when every saga happens to wait for a lock, an outage of a few seconds would meet nobody.
+     */
     public void outage(Duration length) {
+        outageRefused = false;
         outageUntil = System.nanoTime() + length.toNanos();
+        inOutage = true;
+    }
+
+    private boolean down() {
+        if (!inOutage) {
+            return false;
+        }
+        long over = System.nanoTime() - outageUntil;
+        if (over >= 0 && (outageRefused || over > Duration.ofMinutes(1).toNanos())) {
+            inOutage = false;
+            return false;
+        }
+        outageRefused = true;
+        return true;
     }
 
     /** Every action takes a few hundred milliseconds for this long, from now: sagas stay mid-call. */
     public void slow(Duration length) {
-        slowUntil = System.nanoTime() + length.toNanos();
+        slowUntil = System.currentTimeMillis() + length.toMillis();
     }
 
     public synchronized Map<String, Long> balances() {
@@ -58,12 +79,12 @@ public final class Ledger {
     }
 
     private TestParticipant.Reply action(TestParticipant.Call call, int sign) throws InterruptedException {
-        boolean slow = System.nanoTime() < slowUntil;
+        boolean slow = System.currentTimeMillis() < slowUntil;
         Thread.sleep(ThreadLocalRandom.current().nextLong(slow ? 200 : 2, slow ? 400 : 20));
         String key = call.header("Idempotency-Key");
         JsonNode body = SagaBuilder.parse(call.body());
         synchronized (this) {
-            if (System.nanoTime() < outageUntil) {
+            if (down()) {
                 return reply(503, "{\"error\": \"down for maintenance\"}");
             }
             if (answered.containsKey(key)) {
@@ -87,7 +108,7 @@ public final class Ledger {
     }
 
     private synchronized TestParticipant.Reply undo(TestParticipant.Call call) {
-        if (System.nanoTime() < outageUntil) {
+        if (down()) {
             return reply(503, "{\"error\": \"down for maintenance\"}");
         }
         String key = call.header("Idempotency-Key");
