@@ -195,7 +195,8 @@ public class SagaStore implements Wakeups {
     /** Gives a saga back at shutdown, for any node to take up at once. */
     public void release(UUID id, String node) {
         sql.update("""
-                UPDATE sagas SET lease_owner = NULL, lease_expires_at = NULL, updated_at = now(), next_run_at = now()
+                UPDATE sagas SET lease_owner = NULL, lease_expires_at = NULL, busy_until = NULL, updated_at = now(),
+                       next_run_at = now()
                 WHERE id = ? AND lease_owner = ?""", id, node);
     }
 
@@ -205,7 +206,7 @@ public class SagaStore implements Wakeups {
      */
     public void failedMove(UUID id, String node, Duration rest) {
         sql.update("""
-                UPDATE sagas SET lease_owner = NULL, lease_expires_at = NULL, updated_at = now(),
+                UPDATE sagas SET lease_owner = NULL, lease_expires_at = NULL, busy_until = NULL, updated_at = now(),
                        next_run_at = now() + ? * interval '1 millisecond', failed_moves = failed_moves + 1
                 WHERE id = ? AND lease_owner = ?""", rest.toMillis(), id, node);
     }

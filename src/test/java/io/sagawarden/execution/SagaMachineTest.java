@@ -282,4 +282,56 @@ class SagaMachineTest {
         assertThat(run.status()).isEqualTo(SagaStatus.COMPENSATED);
         assertThat(kinds(run)).doesNotContain("RESTARTED", "RESTART_LIMIT_REACHED");
     }
+
+    @Test
+    void a_waiting_saga_chosen_as_a_deadlock_victim_leaves_its_queue_and_compensates_what_it_did() {
+        SagaRun run = aRun().step("first").lockedStep("second", "sku:1").build();
+        locks.busy("sku:1");
+        PlannedCall first = advance(run).orElseThrow();
+        assertThat(after(run, first, ok())).isEmpty();
+        assertThat(run.status()).isEqualTo(SagaStatus.WAITING);
+        run.clearChanges();
+        run.requestAbort(SagaReason.DEADLOCK_VICTIM);
+
+        PlannedCall undo = advance(run).orElseThrow();
+
+        assertThat(run.status()).isEqualTo(SagaStatus.COMPENSATING);
+        assertThat(run.reason()).isEqualTo(SagaReason.DEADLOCK_VICTIM);
+        assertThat(run.compensationStarted()).as("it leaves its queue in the same move").isTrue();
+        assertThat(run.abortApplied()).isTrue();
+        assertThat(run.steps().get(1).status()).as("the step it waited for never ran").isEqualTo(StepStatus.SKIPPED);
+        assertThat(undo).isEqualTo(new PlannedCall(0, CallKind.COMPENSATION, 1));
+    }
+
+    @Test
+    void a_waiting_saga_past_its_timeout_compensates_with_saga_timeout() {
+        SagaRun run = aRun().step("first").lockedStep("second", "sku:1").timeout(Duration.ofSeconds(30)).build();
+        locks.busy("sku:1");
+        after(run, advance(run).orElseThrow(), ok());
+        assertThat(run.retryAfter()).as("woken at its saga deadline").isEqualTo(Duration.ofSeconds(30));
+        run.clearChanges();
+        now = T0.plusSeconds(30);
+
+        assertThat(advance(run)).contains(new PlannedCall(0, CallKind.COMPENSATION, 1));
+        assertThat(run.reason()).isEqualTo(SagaReason.SAGA_TIMEOUT);
+    }
+
+    @Test
+    void a_compensation_that_cannot_be_built_for_a_step_that_never_answered_is_not_needed() {
+        SagaRun run = aRun().step("first").build();
+        CallResult silence = CallResult.unanswered("no answer within PT10S", Duration.ofSeconds(10), true);
+        assertThat(after(run, advance(run).orElseThrow(), silence)).isEmpty();
+        run.clearChanges();
+        assertThat(after(run, advance(run).orElseThrow(), silence)).isEmpty();
+        run.clearChanges();
+        // Out of retries: the unanswered step may have taken effect, so it is compensated.
+        PlannedCall undo = after(run, advance(run).orElseThrow(), silence).orElseThrow();
+        assertThat(undo).isEqualTo(new PlannedCall(0, CallKind.COMPENSATION, 1));
+
+        // Its compensation cannot be built (a template names nothing) and nothing was ever confirmed: nothing to undo.
+        assertThat(after(run, undo, CallResult.notCallable("a template resolved to nothing"))).isEmpty();
+
+        assertThat(run.steps().getFirst().compensationStatus()).isEqualTo(CompensationStatus.NOT_NEEDED);
+        assertThat(run.status()).isEqualTo(SagaStatus.COMPENSATED);
+    }
 }

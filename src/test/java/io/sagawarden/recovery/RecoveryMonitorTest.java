@@ -15,6 +15,7 @@ import io.sagawarden.alert.AlertDelivery;
 import io.sagawarden.testing.Db;
 import io.sagawarden.testing.Eventually;
 import io.sagawarden.testing.SagaBuilder;
+import io.sagawarden.testing.StuckSagas;
 import io.sagawarden.testing.TestParticipant;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -148,6 +149,27 @@ class RecoveryMonitorTest {
         Eventually.await("the step to be called again", Duration.ofSeconds(10), () -> participant.calls("/hang").size(), n -> n == 2);
         List<String> kinds = given().get("/api/v1/sagas/" + holder + "/events").then().extract().path("kind");
         assertThat(kinds).contains("STUCK_RECOVERY_RETRY");
+    }
+
+    @Test
+    void a_saga_no_node_can_move_is_stuck_although_it_keeps_resting_until_later() {
+        StuckSagas stuck = StuckSagas.ofType(db, "UnmovableSaga");
+        String id;
+        try {
+            id = submit(aSaga().type("UnmovableSaga").step("first", participant.url("/first")));
+            Eventually.await("a failed move", Duration.ofSeconds(10),
+                    () -> db.count("SELECT failed_moves FROM sagas WHERE id = '" + id + "'"), n -> n >= 1);
+
+            assertThat(monitor.runOnce(later(Duration.ofMinutes(6))).stuck()).isGreaterThanOrEqualTo(1);
+
+            assertThat(alertsOf(id)).filteredOn(a -> a.get("kind").equals("STUCK")).singleElement()
+                    .satisfies(a -> assertThat((String) a.get("metadata")).contains("MOVE_FAILING"));
+            assertThat(participant.calls("/first")).as("never called: no move was ever made").isEmpty();
+        } finally {
+            stuck.letMove();
+        }
+        Eventually.await("the saga to complete once it can move", Duration.ofSeconds(20),
+                () -> view(id).getString("status"), "COMPLETED"::equals);
     }
 
     @Test
