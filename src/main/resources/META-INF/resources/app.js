@@ -145,8 +145,14 @@
 
   async function api(path, options) {
     const opts = options || {};
-    const headers = Object.assign({Accept: 'application/json'}, opts.headers || {});
-    const response = await fetch(path, {method: opts.method || 'GET', headers, cache: 'no-store'});
+    const method = opts.method || 'GET';
+    // A change is always declared as JSON: the API refuses anything else, which is what stops cross-site forms.
+    const headers = Object.assign({Accept: 'application/json'}, method === 'GET' ? {} : {'Content-Type': 'application/json'},
+      await sagaWardenLogin.authorization(), opts.headers || {});
+    const response = await fetch(path, {method, headers, cache: 'no-store'});
+    if (response.status === 401) {
+      await sagaWardenLogin.refused();
+    }
     const text = await response.text();
     let body = null;
     if (text) {
@@ -176,9 +182,18 @@
     return s ? '?' + s : '';
   }
 
+  /** With security off, the name the operator typed; with it on, the token names the operator. */
   function operatorHeaders() {
+    if (!state.who.open) return {};
     const name = (document.getElementById('operator-name').value || '').trim();
     return name ? {'Saga-Operator': name} : {};
+  }
+
+  /** Whether to offer an action: the API decides, the console only hides what would be refused. */
+  function may(action, saga) {
+    const roles = state.who.roles;
+    if (roles.includes('saga-operator')) return true;
+    return action === 'abort' && roles.includes('saga-submitter') && (state.who.open || (saga && saga.submitter === state.who.user));
   }
 
   /** Unresolved alerts (OPEN and ACKNOWLEDGED), newest first. */
@@ -232,7 +247,8 @@
     };
   }
 
-  const state = {view: null, refreshing: false, again: false, userPaused: false, lastInputAt: 0, lastRefresh: null, failing: false};
+  const state = {view: null, refreshing: false, again: false, userPaused: false, lastInputAt: 0, lastRefresh: null, failing: false,
+    who: {open: true, user: null, roles: []}};
 
   function isField(el) {
     return el instanceof HTMLElement && el.matches('input, textarea, select');
@@ -311,7 +327,7 @@
   function alertRow(alert, onAck) {
     const metadata = alert.metadata && typeof alert.metadata === 'object' ? alert.metadata : {};
     const deadlockId = typeof metadata.deadlockId === 'string' && UUID_RE.test(metadata.deadlockId) ? metadata.deadlockId : null;
-    const action = alert.state === 'OPEN'
+    const action = alert.state === 'OPEN' && may('ack')
       ? h('button', {type: 'button', class: 'primary', dataset: {test: 'ack-button', alertId: alert.id},
         onclick: event => onAck(alert, event.currentTarget)}, 'Acknowledge')
       : null;
@@ -597,6 +613,7 @@
         item('Status', h('span', {dataset: {test: 'saga-status'}}, badge(saga.status))),
         item('Reason', saga.reason ? h('span', {dataset: {test: 'saga-reason'}}, badge(saga.reason, 'reason')) : h('span', {class: 'muted'}, '—')),
         item('Priority', h('span', {dataset: {test: 'saga-priority'}}, String(saga.priority))),
+        item('Submitter', h('span', {dataset: {test: 'saga-submitter'}}, saga.submitter || '—')),
         item('Current step', saga.currentStep ? h('code', {}, saga.currentStep) : h('span', {class: 'muted'}, '—')),
         item('Labels', labelChips(saga.labels)),
         item('Created', timeEl(saga.createdAt)),
@@ -605,11 +622,11 @@
         item('Ended', timeEl(saga.endedAt)),
         item('Runtime', saga.startedAt ? `${formatDuration(between(saga.startedAt, saga.endedAt))}${saga.endedAt ? '' : ' so far'}` : '—')),
       h('div', {class: 'saga-actions'},
-        h('button', {type: 'button', id: 'saga-retry', title: 'Run the current step again now (or retry a failed compensation)',
-          onclick: e => onAction('retry', e.currentTarget)}, 'Retry step'),
-        h('button', {type: 'button', id: 'saga-abort', class: 'danger', disabled: ended,
+        may('retry', saga) ? h('button', {type: 'button', id: 'saga-retry', title: 'Run the current step again now (or retry a failed compensation)',
+          onclick: e => onAction('retry', e.currentTarget)}, 'Retry step') : null,
+        may('abort', saga) ? h('button', {type: 'button', id: 'saga-abort', class: 'danger', disabled: ended,
           title: ended ? 'The saga has ended' : 'Compensate the completed steps (reason OPERATOR_ABORT)',
-          onclick: e => onAction('abort', e.currentTarget)}, 'Abort')));
+          onclick: e => onAction('abort', e.currentTarget)}, 'Abort') : null));
   }
 
   function waitingFor(saga) {
@@ -1054,7 +1071,28 @@
     refresh(true);
   }
 
-  function start() {
+  /** Who is at the console: logged in through the provider, or nobody in particular while security is off. */
+  function showWho(who) {
+    state.who = who;
+    document.getElementById('open-banner').hidden = !who.open;
+    document.getElementById('operator').hidden = !who.open;
+    document.getElementById('who').hidden = who.open;
+    document.body.dataset.roles = who.roles.join(' ');
+    if (!who.open) {
+      document.getElementById('who-name').textContent = who.user;
+      document.getElementById('who-roles').textContent = who.roles.length
+        ? who.roles.map(r => r.replace(/^saga-/, '')).join(', ') : 'no Saga Warden role';
+      document.getElementById('logout').addEventListener('click', () => sagaWardenLogin.logout());
+    }
+  }
+
+  async function start() {
+    try {
+      showWho(await sagaWardenLogin.start());
+    } catch (e) {
+      banner(`Could not log in: ${e.message}`);
+      return;
+    }
     const operator = document.getElementById('operator-name');
     try {
       operator.value = localStorage.getItem(OPERATOR_KEY) || '';

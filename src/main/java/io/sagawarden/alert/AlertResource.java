@@ -3,6 +3,9 @@ package io.sagawarden.alert;
 import io.sagawarden.db.Page;
 import io.sagawarden.problem.Problem;
 import io.sagawarden.problem.QueryParams;
+import io.sagawarden.security.Caller;
+import io.sagawarden.security.Roles;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.transaction.Transactional;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -27,13 +30,16 @@ public class AlertResource {
 
     private final AlertQueries queries;
     private final Alerts alerts;
+    private final Caller caller;
 
-    public AlertResource(AlertQueries queries, Alerts alerts) {
+    public AlertResource(AlertQueries queries, Alerts alerts, Caller caller) {
         this.queries = queries;
         this.alerts = alerts;
+        this.caller = caller;
     }
 
     @GET
+    @RolesAllowed({Roles.VIEWER, Roles.OPERATOR})
     @Operation(summary = "Alerts, newest first")
     @APIResponse(responseCode = "200", description = "A page of alerts")
     @APIResponse(responseCode = "400", description = "A bad filter, limit or cursor",
@@ -57,14 +63,15 @@ public class AlertResource {
     @POST
     @Path("/{id}/ack")
     @Transactional
+    @RolesAllowed(Roles.OPERATOR)
     @Operation(summary = "Acknowledge an alert", description = "The operator has seen it; it stays until its condition ends.")
     @APIResponse(responseCode = "200", description = "The acknowledged alert")
     @APIResponse(responseCode = "404", description = "No such alert",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     @APIResponse(responseCode = "409", description = "The alert is resolved already",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public AlertView acknowledge(@PathParam("id") UUID id, @HeaderParam("Saga-Operator") String operator) {
-        alerts.acknowledge(id, operator == null || operator.isBlank() ? "operator" : operator);
+    public AlertView acknowledge(@PathParam("id") UUID id, @HeaderParam(Caller.OPERATOR_HEADER) String operator) {
+        alerts.acknowledge(id, caller.operator(operator));
         return queries.get(id);
     }
 }

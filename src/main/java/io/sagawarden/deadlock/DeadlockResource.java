@@ -3,6 +3,8 @@ package io.sagawarden.deadlock;
 import io.sagawarden.db.Page;
 import io.sagawarden.problem.Problem;
 import io.sagawarden.problem.QueryParams;
+import io.sagawarden.security.Roles;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -18,6 +20,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 @Path("/api/v1")
+@RolesAllowed({Roles.VIEWER, Roles.OPERATOR})
 @Tag(name = "Deadlocks", description = "Deadlocks found and resolved, and the live wait-for graph")
 public class DeadlockResource {
 

@@ -7,7 +7,6 @@ import io.sagawarden.db.Json;
 import io.sagawarden.db.Sql;
 import io.sagawarden.db.WorkSignal;
 import io.sagawarden.lock.LockManager;
-import io.sagawarden.lock.LockMode;
 import io.sagawarden.lock.LockQueue;
 import io.sagawarden.saga.SagaStore;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -1,47 +1,68 @@
 package io.sagawarden.execution;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
 import io.sagawarden.participant.CallKind;
 import io.sagawarden.participant.ParticipantRequest;
+import io.sagawarden.participant.ParticipantSecrets;
+import io.sagawarden.participant.SecretValues;
 import io.sagawarden.saga.SagaRequest;
 import io.sagawarden.saga.Template;
 import io.sagawarden.saga.TemplateRenderer;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Renders the call the state machine planned into the request a participant receives (API.md, "Calling
  * participants"): templates filled from the payload and earlier replies, the step's headers, then the saga's own.
- * Plain Java.
+ * Secrets are resolved in header values only; anywhere else a secret template resolves to nothing.
  */
 final class CallRequests {
 
-    private CallRequests() {
+    private final Duration defaultTimeout;
+    private final ParticipantSecrets secrets;
+
+    CallRequests(Duration defaultTimeout, ParticipantSecrets secrets) {
+        this.defaultTimeout = defaultTimeout;
+        this.secrets = secrets;
     }
 
     /** Throws {@link TemplateRenderer.UnresolvedTemplateException} when a template names nothing. */
-    static ParticipantRequest render(SagaRun run, PlannedCall call, Duration defaultTimeout) {
+    ParticipantRequest render(SagaRun run, PlannedCall call) {
         StepRun step = run.steps().get(call.stepIndex());
         SagaRequest.HttpCall spec = call.kind() == CallKind.ACTION
                 ? step.definition().action() : step.definition().compensation();
         List<String> names = run.definition().steps().stream().map(SagaRequest.Step::name).toList();
         TemplateRenderer renderer = new TemplateRenderer(names, t -> lookup(run, t));
-        Map<String, String> headers = new LinkedHashMap<>(renderer.renderHeaders(spec.headers()));
+        Set<String> used = new HashSet<>();
+        TemplateRenderer headerRenderer = new TemplateRenderer(names, t -> t.source() == Template.Source.SECRET
+                ? secrets.value(t.secretName()).map(v -> {
+                    used.add(v);
+                    return (JsonNode) TextNode.valueOf(v);
+                })
+                : lookup(run, t));
+        Map<String, String> headers = new LinkedHashMap<>(headerRenderer.renderHeaders(spec.headers()));
         headers.put("Idempotency-Key", run.idempotencyKey(step, call.kind()));
         headers.put("Saga-Id", run.id().toString());
         headers.put("Saga-Step", step.name());
         headers.put("Saga-Attempt", Integer.toString(call.attempt()));
         headers.put("Saga-Fencing-Tokens", run.fencingTokensHeader());
         return new ParticipantRequest(call.kind(), spec.method().name(), renderer.renderText(spec.url()), headers,
-                renderer.renderJson(spec.body()), spec.timeout() == null ? defaultTimeout : spec.timeout());
+                renderer.renderJson(spec.body()), spec.timeout() == null ? defaultTimeout : spec.timeout(),
+                new SecretValues(used));
     }
 
     private static Optional<JsonNode> lookup(SagaRun run, Template template) {
         if (template.source() == Template.Source.PAYLOAD) {
             return TemplateRenderer.at(run.payload(), template.path());
+        }
+        if (template.source() == Template.Source.SECRET) {
+            return Optional.empty();
         }
         return run.steps().stream().filter(s -> s.name().equals(template.stepName())).findFirst()
                 .flatMap(s -> s.response() == null ? Optional.empty() : TemplateRenderer.at(s.response(), template.path()));

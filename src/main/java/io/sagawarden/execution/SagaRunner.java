@@ -7,6 +7,7 @@ import io.sagawarden.metrics.SagaMetrics;
 import io.sagawarden.participant.CallKind;
 import io.sagawarden.participant.CallResult;
 import io.sagawarden.participant.ParticipantClient;
+import io.sagawarden.participant.ParticipantSecrets;
 import io.sagawarden.participant.ParticipantsConfig;
 import io.sagawarden.saga.SagaEvent;
 import io.sagawarden.saga.SagaStatus;
@@ -36,11 +37,11 @@ public class SagaRunner {
     private final Clock clock;
     private final SagaMachine machine;
     private final Duration lease;
-    private final Duration defaultCallTimeout;
+    private final CallRequests requests;
 
     public SagaRunner(ExecutionStore store, ParticipantClient client, SagaMetrics metrics, NodeIdentity node,
                       Clock clock, ExecutionConfig config, ParticipantsConfig participants,
-                      DeadlockConfig deadlocks) {
+                      ParticipantSecrets secrets, DeadlockConfig deadlocks) {
         this.store = store;
         this.client = client;
         this.metrics = metrics;
@@ -55,7 +56,7 @@ public class SagaRunner {
                 new Backoff(deadlocks.maxRestarts(), deadlocks.restartBackoff(), 2.0,
                         max(deadlocks.restartBackoff(), deadlocks.restartMaxBackoff())),
                 participants.defaultCallTimeout(), () -> ThreadLocalRandom.current().nextDouble());
-        this.defaultCallTimeout = participants.defaultCallTimeout();
+        this.requests = new CallRequests(participants.defaultCallTimeout(), secrets);
     }
 
     private static Duration max(Duration a, Duration b) {
@@ -124,7 +125,7 @@ public class SagaRunner {
 
     private CallResult call(SagaRun run, PlannedCall call) {
         try {
-            return client.call(CallRequests.render(run, call, defaultCallTimeout));
+            return client.call(requests.render(run, call));
         } catch (TemplateRenderer.UnresolvedTemplateException e) {
             return CallResult.notCallable(e.getMessage());
         }

@@ -2,6 +2,8 @@ package io.sagawarden.lock;
 
 import io.sagawarden.problem.Problem;
 import io.sagawarden.problem.QueryParams;
+import io.sagawarden.security.Roles;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -14,6 +16,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 @Path("/api/v1/locks")
+@RolesAllowed({Roles.VIEWER, Roles.OPERATOR})
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Locks", description = "Semantic locks held and requests queued")
 public class LockResource {

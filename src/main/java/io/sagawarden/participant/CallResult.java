@@ -21,6 +21,15 @@ public record CallResult(Outcome outcome, Integer httpStatus, JsonNode response,
         error = Storable.text(error);
     }
 
+    /** This result with every secret value the call carried masked. */
+    public CallResult withoutSecrets(SecretValues secrets) {
+        if (secrets.values().isEmpty()) {
+            return this;
+        }
+        return new CallResult(outcome, httpStatus, secrets.redact(response), secrets.redact(error), duration,
+                mayHaveTakenEffect);
+    }
+
     /**
      * This result as it can be recorded when the database refused it as it was: a 2xx whose reply cannot be used
      * has failed (it may have taken effect); any other result keeps its outcome without the refused text.

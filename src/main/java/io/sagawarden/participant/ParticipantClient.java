@@ -57,7 +57,12 @@ public class ParticipantClient {
         executor.shutdownNow();
     }
 
+    /** Calls the participant; nothing of what comes back keeps a secret value the call carried. */
     public CallResult call(ParticipantRequest call) {
+        return exchange(call).withoutSecrets(call.secrets());
+    }
+
+    private CallResult exchange(ParticipantRequest call) {
         HttpRequest request;
         try {
             request = build(call);

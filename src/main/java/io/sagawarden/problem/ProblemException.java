@@ -8,7 +8,7 @@ import java.util.List;
  */
 public abstract sealed class ProblemException extends RuntimeException
         permits ProblemException.BadRequest, ProblemException.Unprocessable, ProblemException.NotFound,
-        ProblemException.Conflict, ProblemException.PayloadTooLarge {
+        ProblemException.Conflict, ProblemException.PayloadTooLarge, ProblemException.UnsupportedMediaType {
 
     private final int status;
     private final String slug;
@@ -68,6 +68,14 @@ public abstract sealed class ProblemException extends RuntimeException
     public static final class PayloadTooLarge extends ProblemException {
         public PayloadTooLarge(String detail) {
             super(413, "payload-too-large", "The request body is too large", detail, List.of());
+        }
+    }
+
+    /** A body that is not {@code application/json}, or none declared: a form or a plain-text post from another site. */
+    public static final class UnsupportedMediaType extends ProblemException {
+        public UnsupportedMediaType(String detail) {
+            super(415, "unsupported-media-type", "The body must be application/json", detail,
+                    List.of(new FieldError("Content-Type", "must be application/json")));
         }
     }
 }

@@ -46,11 +46,12 @@ public class ProblemMapper {
                 "The server failed to handle the request; the failure is logged", path(uri), List.of()));
     }
 
-    private static Response answer(Problem problem) {
+    /** The answer that carries {@code problem}, with its status and media type. */
+    public static Response answer(Problem problem) {
         return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(problem).build();
     }
 
-    private static String path(UriInfo uri) {
+    public static String path(UriInfo uri) {
         return uri == null ? null : "/" + uri.getPath().replaceFirst("^/", "");
     }
 

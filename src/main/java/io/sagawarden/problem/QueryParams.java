@@ -50,6 +50,20 @@ public final class QueryParams {
         }
     }
 
+    /** A text a header or claim carries: absent is fine, blank or longer than {@code max} is a 400 naming it. */
+    public static String text(String name, String value, int max) {
+        if (value == null) {
+            return null;
+        }
+        if (value.isBlank()) {
+            throw bad(name, "must not be blank");
+        }
+        if (value.length() > max) {
+            throw bad(name, "must be at most " + max + " characters");
+        }
+        return value;
+    }
+
     public static ProblemException bad(String name, String message) {
         return new ProblemException.BadRequest(name + " " + message, List.of(new FieldError(name, message)));
     }

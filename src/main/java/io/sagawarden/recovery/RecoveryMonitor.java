@@ -8,7 +8,6 @@ import io.sagawarden.cluster.Leadership;
 import io.sagawarden.db.Sql;
 import io.sagawarden.db.WorkSignal;
 import io.sagawarden.lock.LockManager;
-import io.sagawarden.lock.LockQueue;
 import io.sagawarden.saga.SagaEvent;
 import io.sagawarden.saga.SagaReason;
 import io.sagawarden.saga.SagaStatus;

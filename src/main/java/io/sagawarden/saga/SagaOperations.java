@@ -21,14 +21,18 @@ public class SagaOperations {
         this.notifications = notifications;
     }
 
-    /** Asks a saga to stop and compensate; idempotent while the request is pending. */
+    /**
+     * Asks a saga to stop and compensate ({@code OPERATOR_ABORT}); idempotent while the request is pending. A saga
+     * outside {@code scope} is not found.
+     */
     @Transactional
-    public void abort(UUID id, SagaReason reason, String by) {
-        if (sagas.requestAbort(id, reason, by)) {
+    public void abort(UUID id, SagaScope scope, String by) {
+        if (sagas.requestAbort(id, scope.submitter(), SagaReason.OPERATOR_ABORT, by)) {
             notifications.announce();
             return;
         }
-        SagaStore.State state = state(id);
+        SagaStore.State state = sagas.state(id).filter(s -> scope.includes(s.submitter()))
+                .orElseThrow(() -> SagaQueries.notFound(id));
         if (state.status().isTerminal()) {
             throw new ProblemException.Conflict("saga " + id + " has already ended " + state.status());
         }
@@ -55,6 +59,6 @@ public class SagaOperations {
     }
 
     private SagaStore.State state(UUID id) {
-        return sagas.state(id).orElseThrow(() -> new ProblemException.NotFound("no saga with id " + id));
+        return sagas.state(id).orElseThrow(() -> SagaQueries.notFound(id));
     }
 }

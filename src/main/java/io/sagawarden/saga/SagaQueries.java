@@ -37,22 +37,23 @@ public class SagaQueries {
         this.locks = locks;
     }
 
-    /** Listing filters; every one optional. Labels are {@code key:value} and must all match. */
-    public record Filter(SagaStatus status, String type, List<String> labels) {
+    /** Listing filters; every one optional but the scope. Labels are {@code key:value} and must all match. */
+    public record Filter(SagaStatus status, String type, List<String> labels, SagaScope scope) {
     }
 
+    /** The saga as the API shows it; a saga outside {@code scope} is as absent as one that never was. */
     @Transactional(Transactional.TxType.REQUIRES_NEW)
-    public SagaView view(UUID id) {
+    public SagaView view(UUID id, SagaScope scope) {
         sql.update("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
         SagaEntity saga = SagaEntity.findById(id);
-        if (saga == null) {
-            throw new ProblemException.NotFound("no saga with id " + id);
+        if (saga == null || !scope.includes(saga.submitter)) {
+            throw notFound(id);
         }
         List<SagaStepEntity> steps = SagaStepEntity.list("sagaId", Sort.by("idx"), id);
         String current = saga.status.isTerminal() || saga.currentStep >= steps.size()
                 ? null : steps.get(saga.currentStep).name;
         Map<String, LockQueue> queues = locks.queuesOf(List.of(id));
-        return new SagaView(saga.id, saga.type, saga.status, saga.reason, saga.priority,
+        return new SagaView(saga.id, saga.type, saga.submitter, saga.status, saga.reason, saga.priority,
                 json.stringMap(saga.labels), saga.createdAt, saga.startedAt, saga.updatedAt, saga.endedAt, current,
                 steps.stream().map(this::stepView).toList(), held(id, queues), waitingFor(id, queues));
     }
@@ -60,12 +61,13 @@ public class SagaQueries {
     @Transactional
     public Page<SagaSummary> list(Filter filter, int limit, String cursor) {
         StringBuilder query = new StringBuilder("""
-                SELECT s.id, s.type, s.status, s.reason, s.priority, s.labels, s.created_at, s.started_at,
+                SELECT s.id, s.type, s.submitter, s.status, s.reason, s.priority, s.labels, s.created_at, s.started_at,
                        s.updated_at, s.ended_at, CASE WHEN s.ended_at IS NULL THEN st.name END AS current_step
                 FROM sagas s LEFT JOIN saga_steps st ON st.saga_id = s.id AND st.idx = s.current_step
-                WHERE (CAST(? AS text) IS NULL OR s.status = ?) AND (CAST(? AS text) IS NULL OR s.type = ?)""");
+                WHERE (CAST(? AS text) IS NULL OR s.status = ?) AND (CAST(? AS text) IS NULL OR s.type = ?)
+                  AND (CAST(? AS text) IS NULL OR s.submitter = ?)""");
         List<Object> params = new ArrayList<>(Arrays.asList(nullable(filter.status()), nullable(filter.status()),
-                nullable(filter.type()), nullable(filter.type())));
+                nullable(filter.type()), nullable(filter.type()), filter.scope().submitter(), filter.scope().submitter()));
         for (String label : filter.labels()) {
             int colon = label.indexOf(':');
             if (colon <= 0) {
@@ -84,7 +86,7 @@ public class SagaQueries {
         query.append(" ORDER BY s.created_at DESC, s.id DESC LIMIT ?");
         params.add(limit + 1);
         List<SagaSummary> items = sql.query(query.toString(), rs -> new SagaSummary(rs.getObject("id", UUID.class),
-                rs.getString("type"), SagaStatus.valueOf(rs.getString("status")),
+                rs.getString("type"), rs.getString("submitter"), SagaStatus.valueOf(rs.getString("status")),
                 rs.getString("reason") == null ? null : SagaReason.valueOf(rs.getString("reason")), rs.getInt("priority"),
                 json.stringMap(rs.getString("labels")), Sql.instant(rs, "created_at"), Sql.instant(rs, "started_at"),
                 Sql.instant(rs, "updated_at"), Sql.instant(rs, "ended_at"), rs.getString("current_step")),
@@ -93,9 +95,10 @@ public class SagaQueries {
     }
 
     @Transactional
-    public List<EventView> events(UUID sagaId) {
-        if (SagaEntity.count("id", sagaId) == 0) {
-            throw new ProblemException.NotFound("no saga with id " + sagaId);
+    public List<EventView> events(UUID sagaId, SagaScope scope) {
+        SagaEntity saga = SagaEntity.findById(sagaId);
+        if (saga == null || !scope.includes(saga.submitter)) {
+            throw notFound(sagaId);
         }
         List<SagaEventEntity> events = SagaEventEntity.list("sagaId", Sort.by("id"), sagaId);
         return events.stream().map(e -> new EventView(e.at, e.kind, e.step, json.tree(e.detail))).toList();
@@ -135,6 +138,10 @@ public class SagaQueries {
             }
         }
         return first;
+    }
+
+    static ProblemException.NotFound notFound(UUID id) {
+        return new ProblemException.NotFound("no saga with id " + id);
     }
 
     private static String nullable(Object value) {

@@ -36,10 +36,17 @@ public final class SagaRequestValidator {
 
     private final SagaLimits limits;
     private final Predicate<URI> allowList;
+    private final Predicate<String> secretExists;
 
+    /** A validator without secrets: every {@code {{secrets.<name>}}} names nothing. */
     public SagaRequestValidator(SagaLimits limits, Predicate<URI> allowList) {
+        this(limits, allowList, name -> false);
+    }
+
+    public SagaRequestValidator(SagaLimits limits, Predicate<URI> allowList, Predicate<String> secretExists) {
         this.limits = limits;
         this.allowList = allowList;
+        this.secretExists = secretExists;
     }
 
     public void validate(SagaRequest request) {
@@ -134,7 +141,7 @@ public final class SagaRequestValidator {
             findings.bad(at + ".method", "is required (GET, POST, PUT, PATCH or DELETE)");
         }
         checkDuration(findings, at + ".timeout", call.timeout());
-        boolean templatesOk = checkTemplates(findings, at + ".url", call.url(), payload, names, lastVisibleStep);
+        boolean templatesOk = checkTemplates(findings, at + ".url", call.url(), payload, names, lastVisibleStep, false);
         if (call.headers() != null) {
             if (call.headers().size() > limits.maxHeaders()) {
                 findings.bad(at + ".headers", "at most " + limits.maxHeaders() + " headers are allowed");
@@ -181,7 +188,7 @@ public final class SagaRequestValidator {
         } else if (value.chars().anyMatch(c -> c != '\t' && Character.isISOControl(c))) {
             findings.bad(at, "must not contain line breaks or other control characters");
         } else {
-            checkTemplates(findings, at, value, payload, names, lastVisibleStep);
+            checkTemplates(findings, at, value, payload, names, lastVisibleStep, true);
         }
     }
 
@@ -191,7 +198,7 @@ public final class SagaRequestValidator {
             return;
         }
         if (body.isTextual()) {
-            checkTemplates(findings, at, body.asText(), payload, names, lastVisibleStep);
+            checkTemplates(findings, at, body.asText(), payload, names, lastVisibleStep, false);
         } else if (body.isObject()) {
             body.properties().forEach(e -> checkBodyTemplates(findings, at + "." + e.getKey(), e.getValue(),
                     payload, names, lastVisibleStep));
@@ -202,9 +209,9 @@ public final class SagaRequestValidator {
         }
     }
 
-    /** True when every template in {@code text} is usable by this call. */
+    /** True when every template in {@code text} is usable by this call; secrets only in a header value. */
     private boolean checkTemplates(Findings findings, String at, String text, JsonNode payload,
-                                   List<String> names, int lastVisibleStep) {
+                                   List<String> names, int lastVisibleStep, boolean headerValue) {
         boolean ok = true;
         for (Template.Parsed parsed : Template.findAll(text, names)) {
             String shown = "template {{" + parsed.expression() + "}} ";
@@ -214,7 +221,16 @@ public final class SagaRequestValidator {
                 continue;
             }
             Template t = parsed.template();
-            if (t.source() == Template.Source.PAYLOAD) {
+            if (t.source() == Template.Source.SECRET) {
+                String problem = !headerValue ? "may only be used in a header value, so that a secret never lands in "
+                        + "a URL or a body a participant might echo"
+                        : !secretExists.test(t.secretName()) ? "names no configured secret (saga.secrets." + t.secretName() + ")"
+                        : null;
+                if (problem != null) {
+                    findings.notAllowed(at, shown + problem);
+                    ok = false;
+                }
+            } else if (t.source() == Template.Source.PAYLOAD) {
                 if (TemplateRenderer.at(payload, t.path()).isEmpty()) {
                     findings.notAllowed(at, shown + "names a value the payload does not have");
                     ok = false;

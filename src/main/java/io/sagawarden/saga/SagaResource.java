@@ -3,6 +3,9 @@ package io.sagawarden.saga;
 import io.sagawarden.db.Page;
 import io.sagawarden.problem.Problem;
 import io.sagawarden.problem.QueryParams;
+import io.sagawarden.security.Caller;
+import io.sagawarden.security.Roles;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.HeaderParam;
@@ -35,14 +38,17 @@ public class SagaResource {
 
     private final SagaSubmissions submissions;
     private final SagaQueries queries;
+    private final Caller caller;
 
-    public SagaResource(SagaSubmissions submissions, SagaQueries queries) {
+    public SagaResource(SagaSubmissions submissions, SagaQueries queries, Caller caller) {
         this.submissions = submissions;
         this.queries = queries;
+        this.caller = caller;
     }
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
+    @RolesAllowed(Roles.SUBMITTER)
     @Operation(summary = "Submit a saga", description = "Stores the saga PENDING; the same Idempotency-Key with "
             + "the same body returns the existing saga, with another body 409.")
     @RequestBody(required = true, content = @Content(schema = @Schema(implementation = SagaRequest.class)))
@@ -63,9 +69,10 @@ public class SagaResource {
     public Response submit(byte[] body,
                            @Parameter(description = "De-duplicates retried submissions (at most 200 characters)")
                            @HeaderParam("Idempotency-Key") String idempotencyKey,
-                           @Parameter(description = "The submitting service; idempotency keys are unique per submitter")
-                           @HeaderParam("Saga-Submitter") String submitter) {
-        SagaSubmissions.Submitted result = submissions.submit(body, idempotencyKey, submitter);
+                           @Parameter(description = "Only while security is off: the submitting service, which "
+                                   + "scopes idempotency keys; with security on the token names the submitter")
+                           @HeaderParam(Caller.SUBMITTER_HEADER) String submitter) {
+        SagaSubmissions.Submitted result = submissions.submit(body, idempotencyKey, caller.submitter(submitter));
         if (!result.created()) {
             return Response.ok(result.saga()).build();
         }
@@ -74,17 +81,19 @@ public class SagaResource {
 
     @GET
     @Path("/{id}")
-    @Operation(summary = "Read one saga")
+    @RolesAllowed({Roles.SUBMITTER, Roles.VIEWER, Roles.OPERATOR})
+    @Operation(summary = "Read one saga", description = "A submitter reads its own sagas only; another's answers 404.")
     @APIResponse(responseCode = "200", description = "The saga view",
             content = @Content(schema = @Schema(implementation = SagaView.class)))
     @APIResponse(responseCode = "404", description = "No such saga",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public SagaView get(@PathParam("id") UUID id) {
-        return queries.view(id);
+        return queries.view(id, scope());
     }
 
     @GET
-    @Operation(summary = "List sagas, newest first")
+    @RolesAllowed({Roles.SUBMITTER, Roles.VIEWER, Roles.OPERATOR})
+    @Operation(summary = "List sagas, newest first", description = "A submitter lists its own sagas only.")
     @APIResponse(responseCode = "200", description = "A page of sagas and the cursor of the next page")
     @APIResponse(responseCode = "400", description = "A bad filter, limit or cursor",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
@@ -97,18 +106,23 @@ public class SagaResource {
             @Parameter(description = "1.." + MAX_PAGE + ", default " + DEFAULT_PAGE) @QueryParam("limit") String limit,
             @Parameter(description = "nextCursor of the previous page") @QueryParam("cursor") String cursor) {
         SagaQueries.Filter filter = new SagaQueries.Filter(QueryParams.enumParam("status", status, SagaStatus.class),
-                type == null || type.isEmpty() ? null : type, labels == null ? List.of() : labels);
+                type == null || type.isEmpty() ? null : type, labels == null ? List.of() : labels, scope());
         return queries.list(filter, QueryParams.intParam("limit", limit, DEFAULT_PAGE, 1, MAX_PAGE),
                 cursor == null || cursor.isEmpty() ? null : cursor);
     }
 
     @GET
     @Path("/{id}/events")
-    @Operation(summary = "A saga's history, oldest first")
+    @RolesAllowed({Roles.SUBMITTER, Roles.VIEWER, Roles.OPERATOR})
+    @Operation(summary = "A saga's history, oldest first", description = "A submitter reads its own sagas only.")
     @APIResponse(responseCode = "200", description = "The events")
     @APIResponse(responseCode = "404", description = "No such saga",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
     public List<EventView> events(@PathParam("id") UUID id) {
-        return queries.events(id);
+        return queries.events(id, scope());
+    }
+
+    private SagaScope scope() {
+        return SagaScope.of(caller.ownSagasOnly());
     }
 }

@@ -228,12 +228,16 @@ public class SagaStore implements Wakeups {
 
     // ---- operators
 
-    /** Asks a pending, running or waiting saga to stop and compensate; false when it cannot be asked. */
-    public boolean requestAbort(UUID id, SagaReason reason, String by) {
+    /**
+     * Asks a pending, running or waiting saga to stop and compensate; false when it cannot be asked, or when
+     * {@code onlyOfSubmitter} is given and the saga is another submitter's.
+     */
+    public boolean requestAbort(UUID id, String onlyOfSubmitter, SagaReason reason, String by) {
         return appended(id, typeOf("""
                 UPDATE sagas SET abort_reason = ?, next_run_at = LEAST(next_run_at, now()), updated_at = now()
                 WHERE id = ? AND status IN ('PENDING', 'RUNNING', 'WAITING') AND abort_reason IS NULL
-                RETURNING type""", reason, id), new SagaEvent.AbortRequested(reason, by));
+                  AND (CAST(? AS text) IS NULL OR submitter = ?)
+                RETURNING type""", reason, id, onlyOfSubmitter, onlyOfSubmitter), new SagaEvent.AbortRequested(reason, by));
     }
 
     /** A FAILED saga compensates again, for the reason it first did, from the compensations that failed. */
@@ -262,12 +266,12 @@ public class SagaStore implements Wakeups {
     }
 
     /** What an operator is told about a saga the request could not change. */
-    public record State(SagaStatus status, String owner) {
+    public record State(SagaStatus status, String owner, String submitter) {
     }
 
     public Optional<State> state(UUID id) {
-        return sql.queryOne("SELECT status, lease_owner FROM sagas WHERE id = ?",
-                rs -> new State(SagaStatus.valueOf(rs.getString(1)), rs.getString(2)), id);
+        return sql.queryOne("SELECT status, lease_owner, submitter FROM sagas WHERE id = ?",
+                rs -> new State(SagaStatus.valueOf(rs.getString(1)), rs.getString(2), rs.getString(3)), id);
     }
 
     // ---- the deadlock detector and the recovery monitor

@@ -9,8 +9,9 @@ import com.fasterxml.jackson.databind.node.NullNode;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.sagawarden.db.Json;
 import io.sagawarden.participant.ParticipantAllowList;
-import io.sagawarden.problem.FieldError;
+import io.sagawarden.participant.ParticipantSecrets;
 import io.sagawarden.problem.ProblemException;
+import io.sagawarden.problem.QueryParams;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import java.io.UncheckedIOException;
@@ -43,12 +44,12 @@ public class SagaSubmissions {
     private final Event<SagaSubmitted> submitted;
 
     public SagaSubmissions(SagaStore sagas, SagaQueries queries, SagaLimits limits, Json json,
-                           ParticipantAllowList allowList, Event<SagaSubmitted> submitted) {
+                           ParticipantAllowList allowList, ParticipantSecrets secrets, Event<SagaSubmitted> submitted) {
         this.sagas = sagas;
         this.queries = queries;
         this.limits = limits;
         this.reader = new SagaRequestReader(json.mapper());
-        this.validator = new SagaRequestValidator(limits, allowList::allows);
+        this.validator = new SagaRequestValidator(limits, allowList::allows, secrets::exists);
         this.submitted = submitted;
         // One spelling per request, whatever the key order, so equal requests hash equally.
         this.canonical = json.mapper().copy()
@@ -63,18 +64,16 @@ public class SagaSubmissions {
             throw new ProblemException.PayloadTooLarge(
                     "the request body has " + body.length + " bytes; at most " + limits.maxBodyBytes() + " are accepted");
         }
-        checkHeader("Idempotency-Key", idempotencyKey);
-        checkHeader("Saga-Submitter", submitter);
+        QueryParams.text("Idempotency-Key", idempotencyKey, MAX_HEADER_LENGTH);
         SagaRequest request = reader.read(body);
         validator.validate(request);
         SagaRequest definition = withDefaults(request);
         String definitionJson = write(definition);
         String hash = sha256(definitionJson);
-        String who = submitter == null ? "anonymous" : submitter;
         Optional<SagaView> created = QuarkusTransaction.joiningExisting().call(() -> store(definition, definitionJson,
-                hash, who, idempotencyKey));
-        return created.map(view -> new Submitted(view, true))
-                .orElseGet(() -> new Submitted(queries.view(existing(who, idempotencyKey, hash)), false));
+                hash, submitter, idempotencyKey));
+        return created.map(view -> new Submitted(view, true)).orElseGet(() -> new Submitted(
+                queries.view(existing(submitter, idempotencyKey, hash), SagaScope.ownedBy(submitter)), false));
     }
 
     /**
@@ -85,14 +84,14 @@ public class SagaSubmissions {
         UUID id = UUID.randomUUID();
         Optional<Instant> created = sagas.insert(id, definition, definitionJson, hash, submitter, key);
         created.ifPresent(at -> submitted.fire(new SagaSubmitted(id, definition.priority())));
-        return created.map(at -> pendingView(id, definition, at));
+        return created.map(at -> pendingView(id, submitter, definition, at));
     }
 
     /** The view of a saga just stored: nothing has run yet, so it is built from the definition alone. */
-    private static SagaView pendingView(UUID id, SagaRequest definition, Instant createdAt) {
+    private static SagaView pendingView(UUID id, String submitter, SagaRequest definition, Instant createdAt) {
         List<SagaView.Step> steps = definition.steps().stream().map(s -> new SagaView.Step(s.name(), StepStatus.PENDING,
                 0, null, null, null, null, new SagaView.Compensation(initialCompensation(s), 0, null))).toList();
-        return new SagaView(id, definition.type(), SagaStatus.PENDING, null, definition.priority(), definition.labels(),
+        return new SagaView(id, definition.type(), submitter, SagaStatus.PENDING, null, definition.priority(), definition.labels(),
                 createdAt, null, createdAt, null, definition.steps().getFirst().name(), steps, List.of(), null);
     }
 
@@ -108,19 +107,6 @@ public class SagaSubmissions {
                     + " with a different request body");
         }
         return found.id();
-    }
-
-    /** Idempotency-Key and Saga-Submitter: optional, at most 200 characters, not blank. */
-    private static void checkHeader(String name, String value) {
-        if (value == null) {
-            return;
-        }
-        String problem = value.isBlank() ? "must not be blank"
-                : value.length() > MAX_HEADER_LENGTH ? "must be at most " + MAX_HEADER_LENGTH + " characters"
-                : null;
-        if (problem != null) {
-            throw new ProblemException.BadRequest(name + " " + problem, List.of(new FieldError(name, problem)));
-        }
     }
 
     private static SagaRequest withDefaults(SagaRequest r) {

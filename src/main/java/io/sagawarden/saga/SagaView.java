@@ -9,7 +9,7 @@ import java.util.UUID;
 
 /** A saga as the API shows it (API.md, "the saga view"). */
 public record SagaView(
-        UUID id, String type, SagaStatus status, SagaReason reason, int priority, Map<String, String> labels,
+        UUID id, String type, String submitter, SagaStatus status, SagaReason reason, int priority, Map<String, String> labels,
         Instant createdAt, Instant startedAt, Instant updatedAt, Instant endedAt, String currentStep,
         List<Step> steps, List<Lock> locks, WaitingFor waitingFor) {
 

@@ -1,5 +1,6 @@
 package io.sagawarden.saga;
 
+import io.sagawarden.participant.ParticipantSecrets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -7,12 +8,18 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A {@code {{payload.<path>}}} or {@code {{steps.<name>.response.<path>}}} reference inside a string.
+ * A {@code {{payload.<path>}}}, {@code {{steps.<name>.response.<path>}}} or {@code {{secrets.<name>}}} reference
+ * inside a string.
  * Plain Java: validation at submission and rendering at call time share this one parser.
  */
 public record Template(String expression, Source source, String stepName, List<String> path) {
 
-    public enum Source { PAYLOAD, STEP_RESPONSE }
+    public enum Source { PAYLOAD, STEP_RESPONSE, SECRET }
+
+    /** The configured secret a {@link Source#SECRET} template names. */
+    public String secretName() {
+        return source == Source.SECRET ? path.getFirst() : null;
+    }
 
     private static final Pattern MARKER = Pattern.compile("\\{\\{\\s*([^{}]*?)\\s*}}");
     private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9_$-]+");
@@ -80,7 +87,13 @@ public record Template(String expression, Source source, String stepName, List<S
                     .map(p -> ok(expression, new Template(expression, Source.STEP_RESPONSE, stepName, p)))
                     .orElseGet(() -> bad(expression, "has an invalid path"));
         }
-        return bad(expression, "must start with payload or steps.<step name>.response");
+        if (expression.startsWith("secrets.")) {
+            String name = expression.substring("secrets.".length());
+            return ParticipantSecrets.NAME.matcher(name).matches()
+                    ? ok(expression, new Template(expression, Source.SECRET, null, List.of(name)))
+                    : bad(expression, "names a secret badly (expected secrets.<name>: lower case, digits and dashes)");
+        }
+        return bad(expression, "must start with payload, steps.<step name>.response or secrets.<name>");
     }
 
     private static Optional<List<String>> segments(String expression, String dotted) {

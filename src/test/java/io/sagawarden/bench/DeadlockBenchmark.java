@@ -201,7 +201,7 @@ class DeadlockBenchmark {
     }
 
     private static double[] roundMetric(AppProcess app) {
-        String metrics = app.get("/q/metrics").body();
+        String metrics = app.metrics();
         return new double[] {value(metrics, "deadlock_detection_duration_seconds_count"),
             value(metrics, "deadlock_detection_duration_seconds_sum")};
     }

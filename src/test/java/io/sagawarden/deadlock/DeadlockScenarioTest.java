@@ -13,6 +13,7 @@ import io.sagawarden.lock.LockMode;
 import io.sagawarden.lock.LockQueue;
 import io.sagawarden.testing.Db;
 import io.sagawarden.testing.Eventually;
+import io.sagawarden.testing.Management;
 import io.sagawarden.testing.SagaBuilder;
 import io.sagawarden.testing.TestParticipant;
 import jakarta.inject.Inject;
@@ -174,7 +175,7 @@ class DeadlockScenarioTest {
         assertThat(kinds).containsSubsequence("DEADLOCK_VICTIM", "COMPENSATING", "STEP_COMPENSATED", "RESTARTED", "COMPLETED");
         assertThat(participant.calls("/RestartSaga/undo-1")).hasSize(1);
         // Counted under the reason it compensated for, although the restarted saga has no reason any more.
-        assertThat(given().get("/q/metrics").then().extract().asString()).containsPattern(
+        assertThat(Management.metrics()).containsPattern(
                 "saga_compensations_total\\{reason=\"DEADLOCK_VICTIM\",saga_type=\"RestartSaga\",step=\"take-right\"} 1\\.0");
         assertThat(participant.calls("/RestartSaga/1")).extracting(c -> c.header("Idempotency-Key"))
                 .as("the second run calls with keys of its own").containsExactly(restarter + ":take-right:action",
@@ -328,7 +329,7 @@ class DeadlockScenarioTest {
     }
 
     private double skippedVictims() {
-        String metrics = given().get("/q/metrics").then().extract().asString();
+        String metrics = Management.metrics();
         Matcher m = Pattern.compile("(?m)^deadlock_victims_skipped_total ([0-9.eE+]+)$")
                 .matcher(metrics);
         return m.find() ? Double.parseDouble(m.group(1)) : 0;

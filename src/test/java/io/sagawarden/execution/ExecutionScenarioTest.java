@@ -203,12 +203,12 @@ class ExecutionScenarioTest {
         assertThat(failed.getString("steps[0].compensation.lastError")).contains("500");
 
         participant.on("/release", TestParticipant.ok());
-        given().post("/api/v1/sagas/" + id + "/retry").then().statusCode(202);
+        given().contentType(ContentType.JSON).post("/api/v1/sagas/" + id + "/retry").then().statusCode(202);
         JsonPath retried = awaitEnd(id);
         assertThat(retried.getString("status")).isEqualTo("COMPENSATED");
         assertThat(retried.getString("reason")).isEqualTo("STEP_FAILED");
         assertThat(retried.getString("steps[0].compensation.status")).isEqualTo("COMPENSATED");
-        given().post("/api/v1/sagas/" + id + "/retry").then().statusCode(409)
+        given().contentType(ContentType.JSON).post("/api/v1/sagas/" + id + "/retry").then().statusCode(409)
                 .contentType("application/problem+json");
     }
 
@@ -254,8 +254,8 @@ class ExecutionScenarioTest {
                 .step("ship", participant.url("/ship")));
         Eventually.await("the charge call", Duration.ofSeconds(10), () -> participant.calls("/charge").size(), n -> n > 0);
 
-        given().post("/api/v1/sagas/" + id + "/abort").then().statusCode(202);
-        given().post("/api/v1/sagas/" + id + "/abort").then().statusCode(202);
+        given().contentType(ContentType.JSON).post("/api/v1/sagas/" + id + "/abort").then().statusCode(202);
+        given().contentType(ContentType.JSON).post("/api/v1/sagas/" + id + "/abort").then().statusCode(202);
         JsonPath saga = awaitEnd(id);
 
         assertThat(saga.getString("status")).isEqualTo("COMPENSATED");
@@ -263,14 +263,14 @@ class ExecutionScenarioTest {
         assertThat(saga.getList("steps.status")).containsExactly("SUCCEEDED", "SUCCEEDED", "SKIPPED");
         assertThat(participant.paths()).containsExactly("/reserve", "/charge", "/refund", "/release");
         assertThat(eventKinds(id)).contains("ABORT_REQUESTED");
-        given().post("/api/v1/sagas/" + id + "/abort").then().statusCode(409).contentType("application/problem+json");
+        given().contentType(ContentType.JSON).post("/api/v1/sagas/" + id + "/abort").then().statusCode(409).contentType("application/problem+json");
     }
 
     @Test
     void abort_and_retry_of_an_unknown_saga_are_404() {
-        given().post("/api/v1/sagas/" + java.util.UUID.randomUUID() + "/abort").then().statusCode(404)
+        given().contentType(ContentType.JSON).post("/api/v1/sagas/" + java.util.UUID.randomUUID() + "/abort").then().statusCode(404)
                 .contentType("application/problem+json");
-        given().post("/api/v1/sagas/" + java.util.UUID.randomUUID() + "/retry").then().statusCode(404)
+        given().contentType(ContentType.JSON).post("/api/v1/sagas/" + java.util.UUID.randomUUID() + "/retry").then().statusCode(404)
                 .contentType("application/problem+json");
     }
 

@@ -207,7 +207,7 @@ class LockScenarioTest {
         String waiter = submit(aSaga().type("WaiterSaga").step("take", participant.url("/take-too")).withLock(resource, "EXCLUSIVE"));
         awaitStatus(waiter, Set.of("WAITING"));
 
-        given().post("/api/v1/sagas/" + waiter + "/abort").then().statusCode(202);
+        given().contentType(ContentType.JSON).post("/api/v1/sagas/" + waiter + "/abort").then().statusCode(202);
         JsonPath aborted = awaitEnd(waiter);
 
         assertThat(aborted.getString("status")).isEqualTo("COMPENSATED");

@@ -10,6 +10,7 @@ import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import io.sagawarden.testing.Eventually;
+import io.sagawarden.testing.Management;
 import io.sagawarden.testing.SagaBuilder;
 import io.sagawarden.testing.TestParticipant;
 import jakarta.inject.Inject;
@@ -68,7 +69,8 @@ class MetricsEndpointTest {
 
         // Metrics follow the committed transition, so they may trail the saga view by a moment.
         String text = Eventually.await("the ended sagas in /q/metrics", Duration.ofSeconds(10),
-                () -> given().accept("text/plain").get("/q/metrics").then().statusCode(200).extract().asString(),
+                () -> given().port(Management.port()).accept("text/plain").get("/q/metrics").then().statusCode(200)
+                        .extract().asString(),
                 t -> t.contains("saga_type=\"" + COMPLETES + "\"") && t.contains("saga_type=\"" + COMPENSATES + "\"")
                         && t.lines().anyMatch(l -> l.startsWith("sagas_completed_total{") && l.contains(COMPLETES))
                         && t.lines().anyMatch(l -> l.startsWith("sagas_failed_total{") && l.contains(COMPENSATES)));

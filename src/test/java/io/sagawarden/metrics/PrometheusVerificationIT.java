@@ -69,7 +69,7 @@ class PrometheusVerificationIT {
         Db db = new Db(database);
         try (TestParticipant participant = TestParticipant.start();
              AppProcess app = AppProcess.start("metrics-node", database, SETTINGS);
-             PrometheusServer prometheus = PrometheusServer.start(binary, app.baseUrl().replace("http://", ""), RULES)) {
+             PrometheusServer prometheus = PrometheusServer.start(binary, app.managementUrl().replace("http://", ""), RULES)) {
             Eventually.await("Prometheus to scrape the service", Duration.ofSeconds(30),
                     () -> prometheus.value("up{job=\"" + PrometheusServer.JOB + "\"}"), v -> v == 1.0);
 

@@ -11,6 +11,7 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.sagawarden.testing.Db;
 import io.sagawarden.testing.Eventually;
+import io.sagawarden.testing.Management;
 import io.sagawarden.testing.TestParticipant;
 import java.time.Duration;
 import java.util.List;
@@ -49,7 +50,7 @@ class HonestStuckTest {
     @Test
     @Order(1)
     void metrics_without_client_chosen_labels_are_there_from_the_start() {
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        String metrics = Management.metrics();
         for (String series : List.of("lock_wait_duration_seconds_count 0.0", "lock_wait_timeouts_total 0.0",
                 "deadlock_detection_duration_seconds_count", "deadlock_victims_skipped_total 0.0", "wait_for_graph_edges",
                 "saga_cluster_leader", "sagas_active", "sagas_waiting", "sagas_stuck", "locks_held",

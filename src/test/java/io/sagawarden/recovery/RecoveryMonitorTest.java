@@ -245,18 +245,18 @@ class RecoveryMonitorTest {
                 .get("/api/v1/alerts").then().statusCode(200).extract().jsonPath()
                 .<Map<String, Object>>getList("items").stream().filter(a -> id.equals(a.get("sagaId"))).findFirst()
                 .orElseThrow().get("id").toString();
-        given().header("Saga-Operator", "alice").post("/api/v1/alerts/" + alertId + "/ack").then().statusCode(200)
+        given().header("Saga-Operator", "alice").contentType(ContentType.JSON).post("/api/v1/alerts/" + alertId + "/ack").then().statusCode(200)
                 .body("state", org.hamcrest.Matchers.equalTo("ACKNOWLEDGED"))
                 .body("acknowledgedBy", org.hamcrest.Matchers.equalTo("alice"));
-        given().post("/api/v1/alerts/" + alertId + "/ack").then().statusCode(200);
-        given().post("/api/v1/alerts/" + UUID.randomUUID() + "/ack").then().statusCode(404).contentType("application/problem+json");
+        given().contentType(ContentType.JSON).post("/api/v1/alerts/" + alertId + "/ack").then().statusCode(200);
+        given().contentType(ContentType.JSON).post("/api/v1/alerts/" + UUID.randomUUID() + "/ack").then().statusCode(404).contentType("application/problem+json");
 
         // The saga ends: the alert resolves, and Alertmanager hears of it with an end time.
         Eventually.await("the saga to end", Duration.ofSeconds(20), () -> view(id).getString("status"), TERMINAL::contains);
         monitor.runOnce(later(Duration.ofMinutes(4)));
         Eventually.await("the resolution at alertmanager", Duration.ofSeconds(20),
                 () -> sinks.calls("/am/api/v2/alerts").stream().filter(c -> c.body().contains("endsAt")).count(), n -> n >= 1);
-        given().post("/api/v1/alerts/" + alertId + "/ack").then().statusCode(409);
+        given().contentType(ContentType.JSON).post("/api/v1/alerts/" + alertId + "/ack").then().statusCode(409);
         given().queryParam("state", "nope").get("/api/v1/alerts").then().statusCode(400);
         // Every change (raised, acknowledged, resolved) reaches both sinks in the end.
         Eventually.await("every delivery to be made", Duration.ofSeconds(20),

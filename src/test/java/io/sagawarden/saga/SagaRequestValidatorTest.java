@@ -353,4 +353,27 @@ class SagaRequestValidatorTest {
         bad("{\"type\": \"T\", \"labels\": {" + tooMany + "}" + steps, "labels");
         valid("{\"type\": \"T\", \"labels\": {\"app.kubernetes.io/name\": \"shop\", \"tenant\": \"\"}" + steps);
     }
+
+    @Test
+    void secrets_are_allowed_in_header_values_only_and_must_be_configured() {
+        SagaRequestValidator withSecrets = new SagaRequestValidator(new DefaultLimits(), ALLOW_LIST::allows,
+                "payments-token"::equals);
+        java.util.function.Function<String, ProblemException> refusal = json -> catchThrowableOfType(
+                ProblemException.class, () -> withSecrets.validate(READER.read(json.getBytes())));
+        assertThat(refusal.apply(saga(step("s", postWithHeaders("{\"Authorization\": \"Bearer {{secrets.payments-token}}\"}")))))
+                .isNull();
+        assertThat(refusal.apply(saga(step("s", postWithHeaders("{\"Authorization\": \"{{secrets.other}}\"}")))).errors())
+                .extracting(FieldError::field, FieldError::message)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("steps[0].action.headers.Authorization",
+                        "template {{secrets.other}} names no configured secret (saga.secrets.other)"));
+        assertThat(refusal.apply(saga(step("s", postWithBody("http://127.0.0.1:9/x", "{\"t\": \"{{secrets.payments-token}}\"}"))))
+                .errors()).extracting(FieldError::field).containsExactly("steps[0].action.body.t");
+        assertThat(refusal.apply(saga(step("s", post("http://127.0.0.1:9/x?t={{secrets.payments-token}}")))).status())
+                .isEqualTo(422);
+        assertThat(refusal.apply(saga(step("s", postWithHeaders("{\"X\": \"{{secrets.Payments_Token}}\"}")))).errors())
+                .extracting(FieldError::field).containsExactly("steps[0].action.headers.X");
+        // Without secrets configured, every reference names nothing.
+        notAllowed(saga(step("s", postWithHeaders("{\"Authorization\": \"{{secrets.payments-token}}\"}"))),
+                "steps[0].action.headers.Authorization");
+    }
 }

@@ -26,12 +26,14 @@ public final class AppProcess implements AutoCloseable {
 
     private final String name;
     private final int port;
+    private final int managementPort;
     private final Process process;
     private final Path log;
 
-    private AppProcess(String name, int port, Process process, Path log) {
+    private AppProcess(String name, int port, int managementPort, Process process, Path log) {
         this.name = name;
         this.port = port;
+        this.managementPort = managementPort;
         this.process = process;
         this.log = log;
     }
@@ -47,12 +49,15 @@ public final class AppProcess implements AutoCloseable {
             throw new IllegalStateException(JAR + " is missing: integration tests run after `mvnw package`");
         }
         int port = Processes.freePort();
+        int managementPort = Processes.freePort();
         List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx384m", "-XX:+UseSerialGC",
-                "-Dquarkus.http.port=" + port,
+                "-Dquarkus.http.port=" + port, "-Dquarkus.management.port=" + managementPort,
                 "-Dquarkus.datasource.jdbc.url=" + PostgresTestDatabase.url(database),
                 "-Dquarkus.datasource.username=" + PostgresTestDatabase.USER,
                 "-Dquarkus.datasource.password=" + PostgresTestDatabase.PASSWORD,
                 "-Dsaga.participants.allowed-urls=http://127.0.0.1:*",
+                // The nodes of these tests run open; the security tests run against a real Keycloak.
+                "-Dsaga.security.enabled=false",
                 "-Dsaga.cluster.node-id=" + name));
         command.addAll(jvmOptions);
         // Several nodes share one PostgreSQL (100 connections by default): keep each pool modest unless told.
@@ -65,8 +70,8 @@ public final class AppProcess implements AutoCloseable {
             Path log = Files.createDirectories(Path.of("target", "it-logs")).resolve(name + "-" + port + ".log");
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(log.toFile()).start();
-            AppProcess app = new AppProcess(name, port, process, log);
-            Processes.awaitReady(process, name, URI.create(app.baseUrl() + "/q/health/ready"), Duration.ofSeconds(60), log);
+            AppProcess app = new AppProcess(name, port, managementPort, process, log);
+            Processes.awaitReady(process, name, URI.create(app.managementUrl() + "/q/health/ready"), Duration.ofSeconds(60), log);
             return app;
         } catch (IOException e) {
             throw new IllegalStateException("cannot start " + name, e);
@@ -79,6 +84,16 @@ public final class AppProcess implements AutoCloseable {
 
     public String baseUrl() {
         return "http://127.0.0.1:" + port;
+    }
+
+    /** Health and metrics, apart from the API. */
+    public String managementUrl() {
+        return "http://127.0.0.1:" + managementPort;
+    }
+
+    /** The node's Prometheus metrics as a scrape sees them. */
+    public String metrics() {
+        return send(HttpRequest.newBuilder(URI.create(managementUrl() + "/q/metrics")).GET()).body();
     }
 
     /** SIGKILL: no shutdown hook runs, leases stay behind as after a machine failure. */
