@@ -17,6 +17,9 @@ import java.util.function.Function;
  */
 public record Keyset(Instant at, UUID id) {
 
+    private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
+    private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
+
     /** The cursor's position, or null for the first page; a cursor this service did not issue is a 400. */
     public static Keyset decode(String cursor) {
         if (cursor == null || cursor.isEmpty()) {
@@ -25,7 +28,12 @@ public record Keyset(Instant at, UUID id) {
         try {
             String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
             int bar = raw.indexOf('|');
-            return new Keyset(Instant.parse(raw.substring(0, bar)), UUID.fromString(raw.substring(bar + 1)));
+            Instant at = Instant.parse(raw.substring(0, bar));
+            // Cursors are made from stored times; one outside PostgreSQL's range was made by someone else.
+            if (at.isBefore(EARLIEST) || at.isAfter(LATEST)) {
+                throw new IllegalArgumentException("out of range");
+            }
+            return new Keyset(at, UUID.fromString(raw.substring(bar + 1)));
         } catch (IllegalArgumentException | DateTimeParseException | StringIndexOutOfBoundsException e) {
             throw QueryParams.bad("cursor", "is not a cursor this service issued");
         }

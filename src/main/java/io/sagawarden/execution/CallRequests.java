@@ -52,7 +52,7 @@ final class CallRequests {
         headers.put("Saga-Step", step.name());
         headers.put("Saga-Attempt", Integer.toString(call.attempt()));
         headers.put("Saga-Fencing-Tokens", run.fencingTokensHeader());
-        return new ParticipantRequest(call.kind(), spec.method().name(), renderer.renderText(spec.url()), headers,
+        return new ParticipantRequest(call.kind(), spec.method().name(), renderer.renderUrl(spec.url()), headers,
                 renderer.renderJson(spec.body()), spec.timeout() == null ? defaultTimeout : spec.timeout(),
                 new SecretValues(used));
     }

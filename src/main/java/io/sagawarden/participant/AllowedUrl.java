@@ -28,16 +28,20 @@ public record AllowedUrl(String scheme, String host, Integer port, boolean anyPo
         return new AllowedUrl(scheme, m.group(2).toLowerCase(Locale.ROOT), fixedPort, anyPort, path);
     }
 
+    /**
+     * The path must be inside the prefix both as it goes on the wire and as any server could decode it
+     * ({@link DecodedPath}); a path that decodes to a way out of its segment matches nothing.
+     */
     public boolean matches(URI url) {
         String urlScheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
         String urlHost = url.getHost() == null ? "" : url.getHost().toLowerCase(Locale.ROOT);
         int urlPort = url.getPort() == -1 ? defaultPort(urlScheme) : url.getPort();
-        String urlPath = url.getPath() == null || url.getPath().isEmpty() ? "/" : url.getPath();
+        String rawPath = url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath();
         return urlScheme.equals(scheme)
                 && hostMatches(urlHost)
                 && (anyPort || port == urlPort)
-                && !hasDotSegment(urlPath)
-                && pathMatches(urlPath);
+                && pathMatches(rawPath)
+                && DecodedPath.of(rawPath).filter(this::pathMatches).isPresent();
     }
 
     /** {@code /api} admits {@code /api} and {@code /api/...}, never {@code /apiary}. */
@@ -45,16 +49,6 @@ public record AllowedUrl(String scheme, String host, Integer port, boolean anyPo
         return pathPrefix.endsWith("/")
                 ? urlPath.startsWith(pathPrefix)
                 : urlPath.equals(pathPrefix) || urlPath.startsWith(pathPrefix + "/");
-    }
-
-    /** Dot segments (also percent-encoded ones, seen decoded here) could climb out of the allowed prefix. */
-    private static boolean hasDotSegment(String decodedPath) {
-        for (String segment : decodedPath.split("/", -1)) {
-            if (segment.equals("..") || segment.equals(".")) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private boolean hostMatches(String urlHost) {

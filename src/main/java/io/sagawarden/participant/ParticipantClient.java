@@ -38,9 +38,11 @@ public class ParticipantClient {
     private final ParticipantsConfig config;
     /** Replies are read with exact decimals: a double would turn 1e400 into Infinity, which is not JSON. */
     private final ObjectReader replies;
+    private final ThisService thisService;
 
-    public ParticipantClient(ParticipantAllowList allowList, ParticipantsConfig config, Json json) {
+    public ParticipantClient(ParticipantAllowList allowList, ThisService thisService, ParticipantsConfig config, Json json) {
         this.allowList = allowList;
+        this.thisService = thisService;
         this.config = config;
         this.replies = json.mapper().reader().with(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
         this.http = HttpClient.newBuilder()
@@ -91,17 +93,29 @@ public class ParticipantClient {
     }
 
     private HttpRequest build(ParticipantRequest call) {
+        // Failures name the kind and a URL without its query, never a header value: either may carry a credential.
         URI uri;
         try {
             uri = new URI(call.url());
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("the rendered URL '" + call.url() + "' is not valid: " + e.getReason());
+            throw new IllegalArgumentException("the rendered URL is not valid: " + e.getReason());
+        }
+        if (thisService.isReachedBy(uri)) {
+            throw new IllegalArgumentException("the URL " + withoutQuery(uri) + " reaches this service's own API or "
+                    + "management port");
         }
         if (!allowList.allows(uri)) {
-            throw new IllegalArgumentException("the URL " + call.url() + " is outside the participant allow-list");
+            throw new IllegalArgumentException("the URL " + withoutQuery(uri) + " is outside the participant allow-list");
         }
         HttpRequest.Builder builder = HttpRequest.newBuilder(uri).timeout(call.timeout());
-        call.headers().forEach(builder::setHeader);
+        call.headers().forEach((name, value) -> {
+            try {
+                builder.setHeader(name, value);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("the rendered value of header " + name + " is not valid in HTTP "
+                        + "(a line break or another control character)");
+            }
+        });
         builder.setHeader("Accept", "application/json");
         if (call.body() == null) {
             builder.method(call.method(), HttpRequest.BodyPublishers.noBody());
@@ -110,6 +124,16 @@ public class ParticipantClient {
                     .method(call.method(), HttpRequest.BodyPublishers.ofString(call.body().toString()));
         }
         return builder.build();
+    }
+
+    /** Scheme, host, port and path: a query is shown as {@code ?…}, whatever it holds. */
+    static String withoutQuery(URI uri) {
+        if (uri.getRawAuthority() == null) {
+            return uri.getScheme() + ":…";
+        }
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+        String shown = uri.getScheme() + "://" + uri.getRawAuthority().replaceFirst("^[^@]*@", "") + path;
+        return uri.getRawQuery() == null ? shown : shown + "?…";
     }
 
     private CallResult actionResult(HttpResponse<byte[]> response, Duration took) {

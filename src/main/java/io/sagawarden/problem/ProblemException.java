@@ -53,9 +53,10 @@ public abstract sealed class ProblemException extends RuntimeException
         }
     }
 
+    /** Nothing with this {@code id} (the path parameter), or nothing the caller may see. */
     public static final class NotFound extends ProblemException {
         public NotFound(String detail) {
-            super(404, "not-found", "Not found", detail, List.of());
+            super(404, "not-found", "Not found", detail, List.of(new FieldError("id", "names nothing here")));
         }
     }
 
@@ -67,7 +68,8 @@ public abstract sealed class ProblemException extends RuntimeException
 
     public static final class PayloadTooLarge extends ProblemException {
         public PayloadTooLarge(String detail) {
-            super(413, "payload-too-large", "The request body is too large", detail, List.of());
+            super(413, "payload-too-large", "The request body is too large", detail,
+                    List.of(new FieldError("body", "is too large")));
         }
     }
 

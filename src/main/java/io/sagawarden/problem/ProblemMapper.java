@@ -36,7 +36,19 @@ public class ProblemMapper {
         Response.Status known = Response.Status.fromStatusCode(status);
         String title = known == null ? "HTTP " + status : known.getReasonPhrase();
         String slug = title.toLowerCase().replaceAll("[^a-z0-9]+", "-");
-        return answer(Problem.of(slug, title, status, e.getMessage(), path(uri), List.of()));
+        return answer(Problem.of(slug, title, status, e.getMessage(), path(uri), culprit(status)));
+    }
+
+    /** What a status the framework chose is about, so that every problem names a field. */
+    private static List<FieldError> culprit(int status) {
+        return switch (status) {
+            case 404 -> List.of(new FieldError("path", "names nothing here"));
+            case 405 -> List.of(new FieldError("method", "is not allowed on this path"));
+            case 406 -> List.of(new FieldError("Accept", "names no type this path answers with"));
+            case 413 -> List.of(new FieldError("body", "is too large"));
+            case 415 -> List.of(new FieldError("Content-Type", "must be application/json"));
+            default -> List.of();
+        };
     }
 
     @ServerExceptionMapper

@@ -17,6 +17,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.type.LogicalType;
+import io.sagawarden.db.Storable;
 import io.sagawarden.problem.FieldError;
 import io.sagawarden.problem.ProblemException;
 import java.io.IOException;
@@ -28,6 +29,8 @@ import java.util.Map;
 
 /** Turns a request body into a {@link SagaRequest}, strictly: unknown fields, wrong types and trailing data fail. */
 public final class SagaRequestReader {
+
+    private static final String UNSTORABLE = "must not contain the NUL character (U+0000) or an unpaired surrogate";
 
     private final ObjectMapper strict;
 
@@ -61,7 +64,7 @@ public final class SagaRequestReader {
             if (tree == null || !tree.isObject()) {
                 throw bad("body", "a JSON saga object is required");
             }
-            rejectNulCharacters(tree, "");
+            rejectUnstorableText(tree, "");
             return strict.treeToValue(tree, SagaRequest.class);
         } catch (UnrecognizedPropertyException e) {
             throw bad(path(e), "is not a known field");
@@ -79,22 +82,24 @@ public final class SagaRequestReader {
         }
     }
 
-    /** PostgreSQL cannot store U+0000 in text or jsonb: refuse it up front, naming where it is. */
-    private static void rejectNulCharacters(JsonNode node, String at) {
-        if (node.isTextual() && node.asText().indexOf('\u0000') >= 0) {
-            throw bad(at.isEmpty() ? "body" : at, "must not contain the NUL character (U+0000)");
+    /**
+     * PostgreSQL cannot store U+0000 or an unpaired surrogate in text or jsonb (and text that lost one would make
+     * two different names one): refuse them up front, naming where they are.
+     */
+    private static void rejectUnstorableText(JsonNode node, String at) {
+        if (node.isTextual() && !Storable.isStorable(node.asText())) {
+            throw bad(at.isEmpty() ? "body" : at, UNSTORABLE);
         }
         if (node.isObject()) {
             for (Map.Entry<String, JsonNode> field : node.properties()) {
-                String child = at.isEmpty() ? field.getKey() : at + "." + field.getKey();
-                if (field.getKey().indexOf('\u0000') >= 0) {
-                    throw bad(at.isEmpty() ? "body" : at, "must not contain the NUL character (U+0000) in a field name");
+                if (!Storable.isStorable(field.getKey())) {
+                    throw bad(at.isEmpty() ? "body" : at, UNSTORABLE + " in a field name");
                 }
-                rejectNulCharacters(field.getValue(), child);
+                rejectUnstorableText(field.getValue(), at.isEmpty() ? field.getKey() : at + "." + field.getKey());
             }
         } else if (node.isArray()) {
             for (int i = 0; i < node.size(); i++) {
-                rejectNulCharacters(node.get(i), at + "[" + i + "]");
+                rejectUnstorableText(node.get(i), at + "[" + i + "]");
             }
         }
     }

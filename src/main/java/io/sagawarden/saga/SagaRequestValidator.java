@@ -37,16 +37,23 @@ public final class SagaRequestValidator {
     private final SagaLimits limits;
     private final Predicate<URI> allowList;
     private final Predicate<String> secretExists;
+    private final Predicate<URI> reachesThisService;
 
     /** A validator without secrets: every {@code {{secrets.<name>}}} names nothing. */
     public SagaRequestValidator(SagaLimits limits, Predicate<URI> allowList) {
-        this(limits, allowList, name -> false);
+        this(limits, allowList, name -> false, url -> false);
     }
 
-    public SagaRequestValidator(SagaLimits limits, Predicate<URI> allowList, Predicate<String> secretExists) {
+    /**
+     * @param secretExists       whether {@code {{secrets.<name>}}} names a configured secret
+     * @param reachesThisService whether a URL would call this service itself (refused whatever the allow-list says)
+     */
+    public SagaRequestValidator(SagaLimits limits, Predicate<URI> allowList, Predicate<String> secretExists,
+                                Predicate<URI> reachesThisService) {
         this.limits = limits;
         this.allowList = allowList;
         this.secretExists = secretExists;
+        this.reachesThisService = reachesThisService;
     }
 
     public void validate(SagaRequest request) {
@@ -155,7 +162,7 @@ public final class SagaRequestValidator {
         } else if (call.url().length() > MAX_URL_LENGTH) {
             findings.bad(at + ".url", "must be at most " + MAX_URL_LENGTH + " characters");
         } else if (templatesOk) {
-            checkUrl(findings, at + ".url", renderForSubmission(call.url(), payload, names));
+            checkUrl(findings, at + ".url", submissionRenderer(payload, names).renderUrl(call.url()));
         }
     }
 
@@ -172,6 +179,8 @@ public final class SagaRequestValidator {
             findings.bad(at, "must be an absolute http or https URL");
         } else if (uri.getRawUserInfo() != null || uri.getRawFragment() != null) {
             findings.bad(at, "must not contain user information or a fragment");
+        } else if (reachesThisService.test(uri)) {
+            findings.notAllowed(at, "reaches this service's own API or management port; a saga never calls the orchestrator");
         } else if (!allowList.test(uri)) {
             findings.notAllowed(at, "is outside the participant allow-list (saga.participants.allowed-urls)");
         }
@@ -185,11 +194,17 @@ public final class SagaRequestValidator {
             findings.notAllowed(at, "is set by the orchestrator and cannot be overridden");
         } else if (value == null) {
             findings.bad(at, "must be a string");
-        } else if (value.chars().anyMatch(c -> c != '\t' && Character.isISOControl(c))) {
+        } else if (hasControlCharacters(value)) {
             findings.bad(at, "must not contain line breaks or other control characters");
-        } else {
-            checkTemplates(findings, at, value, payload, names, lastVisibleStep, true);
+        } else if (checkTemplates(findings, at, value, payload, names, lastVisibleStep, true)
+                && hasControlCharacters(submissionRenderer(payload, names).renderText(value))) {
+            // What the payload puts into a header is known now: a line break there would only fail at call time.
+            findings.bad(at, "would hold a line break or another control character once the payload is filled in");
         }
+    }
+
+    private static boolean hasControlCharacters(String value) {
+        return value.chars().anyMatch(c -> c != '\t' && Character.isISOControl(c));
     }
 
     private void checkBodyTemplates(Findings findings, String at, JsonNode body, JsonNode payload,
@@ -243,10 +258,11 @@ public final class SagaRequestValidator {
         return ok;
     }
 
-    private static String renderForSubmission(String text, JsonNode payload, List<String> names) {
+    /** Fills payload templates; what only a later reply can tell is a placeholder. */
+    private static TemplateRenderer submissionRenderer(JsonNode payload, List<String> names) {
         return new TemplateRenderer(names, t -> t.source() == Template.Source.PAYLOAD
                 ? TemplateRenderer.at(payload, t.path())
-                : Optional.of(NOT_YET_KNOWN)).renderText(text);
+                : Optional.of(NOT_YET_KNOWN));
     }
 
     private void checkRetry(Findings findings, String at, SagaRequest.Retry retry) {

@@ -10,6 +10,7 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.sagawarden.db.Json;
 import io.sagawarden.participant.ParticipantAllowList;
 import io.sagawarden.participant.ParticipantSecrets;
+import io.sagawarden.participant.ThisService;
 import io.sagawarden.problem.ProblemException;
 import io.sagawarden.problem.QueryParams;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -44,12 +45,14 @@ public class SagaSubmissions {
     private final Event<SagaSubmitted> submitted;
 
     public SagaSubmissions(SagaStore sagas, SagaQueries queries, SagaLimits limits, Json json,
-                           ParticipantAllowList allowList, ParticipantSecrets secrets, Event<SagaSubmitted> submitted) {
+                           ParticipantAllowList allowList, ParticipantSecrets secrets, ThisService thisService,
+                           Event<SagaSubmitted> submitted) {
         this.sagas = sagas;
         this.queries = queries;
         this.limits = limits;
         this.reader = new SagaRequestReader(json.mapper());
-        this.validator = new SagaRequestValidator(limits, allowList::allows, secrets::exists);
+        this.validator = new SagaRequestValidator(limits, allowList::allows, secrets::exists,
+                thisService::isReachedBy);
         this.submitted = submitted;
         // One spelling per request, whatever the key order, so equal requests hash equally.
         this.canonical = json.mapper().copy()

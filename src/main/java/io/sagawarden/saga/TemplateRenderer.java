@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 
 /** Fills templates in strings and JSON bodies from a lookup; a template that resolves to nothing fails. */
@@ -43,17 +44,52 @@ public final class TemplateRenderer {
     }
 
     public String renderText(String text) {
+        return render(text, 0, text == null ? 0 : text.length(), UnaryOperator.identity());
+    }
+
+    /**
+     * Renders a URL the way RFC 6570 simple expansion does: a value that lands in the path or the query is
+     * percent-encoded except for unreserved characters, so no value can add a segment, a parameter or a fragment,
+     * or end the path early. Templates before the path (scheme, host, port: from the payload only, as submission
+     * checks) are inserted as they are; the URL that results is what the allow-list checks.
+     */
+    public String renderUrl(String url) {
+        if (url == null) {
+            return null;
+        }
+        // Where the path and the query start, judged on the literal text with every template masked out.
+        String literal = Template.marker().matcher(url).replaceAll(m -> "x".repeat(m.group().length()));
+        int scheme = literal.indexOf("://");
+        int pathStart = firstOf(literal, "/?", scheme < 0 ? 0 : scheme + 3);
+        int queryStart = firstOf(literal, "?", pathStart);
+        return render(url, 0, pathStart, UnaryOperator.identity())
+                + render(url, pathStart, queryStart, UrlEncoding::unreserved)
+                + render(url, queryStart, url.length(), UrlEncoding::unreserved);
+    }
+
+    private static int firstOf(String text, String chars, int from) {
+        for (int i = Math.max(0, from); i < text.length(); i++) {
+            if (chars.indexOf(text.charAt(i)) >= 0) {
+                return i;
+            }
+        }
+        return text.length();
+    }
+
+    /** {@code text[from, to)} with each template replaced by its value as {@code encode} writes it. */
+    private String render(String text, int from, int to, UnaryOperator<String> encode) {
         if (text == null) {
             return null;
         }
-        Matcher m = Template.marker().matcher(text);
+        Matcher m = Template.marker().matcher(text).region(from, to);
         StringBuilder out = new StringBuilder();
+        int last = from;
         while (m.find()) {
             JsonNode value = resolve(m.group(1));
-            m.appendReplacement(out, Matcher.quoteReplacement(value.isValueNode() ? value.asText() : value.toString()));
+            out.append(text, last, m.start()).append(encode.apply(value.isValueNode() ? value.asText() : value.toString()));
+            last = m.end();
         }
-        m.appendTail(out);
-        return out.toString();
+        return out.append(text, last, to).toString();
     }
 
     public Map<String, String> renderHeaders(Map<String, String> headers) {

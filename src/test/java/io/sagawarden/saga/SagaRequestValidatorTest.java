@@ -357,7 +357,7 @@ class SagaRequestValidatorTest {
     @Test
     void secrets_are_allowed_in_header_values_only_and_must_be_configured() {
         SagaRequestValidator withSecrets = new SagaRequestValidator(new DefaultLimits(), ALLOW_LIST::allows,
-                "payments-token"::equals);
+                "payments-token"::equals, url -> false);
         java.util.function.Function<String, ProblemException> refusal = json -> catchThrowableOfType(
                 ProblemException.class, () -> withSecrets.validate(READER.read(json.getBytes())));
         assertThat(refusal.apply(saga(step("s", postWithHeaders("{\"Authorization\": \"Bearer {{secrets.payments-token}}\"}")))))

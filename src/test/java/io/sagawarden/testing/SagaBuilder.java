@@ -78,6 +78,11 @@ public final class SagaBuilder {
         return this;
     }
 
+    public SagaBuilder withActionHeader(String name, String value) {
+        ((ObjectNode) lastStep.get("action")).withObject("headers").put(name, value);
+        return this;
+    }
+
     public SagaBuilder withActionTimeout(String iso) {
         ((ObjectNode) lastStep.get("action")).put("timeout", iso);
         return this;

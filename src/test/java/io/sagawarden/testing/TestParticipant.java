@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class TestParticipant implements AutoCloseable {
 
-    /** One request as the participant saw it. */
-    public record Call(String method, String path, Map<String, String> headers, String body) {
+    /** One request as the participant saw it: the path and query raw, as on the wire (no query: null). */
+    public record Call(String method, String path, Map<String, String> headers, String body, String query) {
         public String header(String name) {
             return headers.get(name.toLowerCase());
         }
@@ -178,7 +178,7 @@ public final class TestParticipant implements AutoCloseable {
             exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(), String.join(",", v)));
             String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
             String path = exchange.getRequestURI().getRawPath();
-            Call call = new Call(exchange.getRequestMethod(), path, headers, body);
+            Call call = new Call(exchange.getRequestMethod(), path, headers, body, exchange.getRequestURI().getRawQuery());
             calls.add(call);
             int n = counts.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();
             Reply reply = behaviours.getOrDefault(path, fallback).reply(n, call);

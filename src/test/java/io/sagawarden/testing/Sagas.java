@@ -1,0 +1,30 @@
+package io.sagawarden.testing;
+
+import static io.restassured.RestAssured.given;
+
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+import java.time.Duration;
+import java.util.Set;
+
+/** Submitting a saga to the application under a {@code @QuarkusTest} and waiting for its end. */
+public final class Sagas {
+
+    private static final Set<String> ENDED = Set.of("COMPLETED", "COMPENSATED", "FAILED");
+
+    private Sagas() {
+    }
+
+    /** Submits the saga (security off) and answers its id. */
+    public static String submit(SagaBuilder saga) {
+        return given().contentType(ContentType.JSON).body(saga.json()).post("/api/v1/sagas")
+                .then().statusCode(201).extract().path("id");
+    }
+
+    /** The saga's view once it has ended, within 20 s. */
+    public static JsonPath awaitEnd(String id) {
+        return Eventually.await("saga " + id + " to end", Duration.ofSeconds(20),
+                () -> given().get("/api/v1/sagas/" + id).then().statusCode(200).extract().jsonPath(),
+                v -> ENDED.contains(v.getString("status")));
+    }
+}
