@@ -1017,7 +1017,8 @@
             ['Resource', 'Saga', 'Wants', 'Upgrade', 'Queued', 'Place', 'Blocked by'], rows.map(w => h('tr', {dataset: {test: 'wait-row'}},
               h('td', {}, h('code', {}, w.resource)), h('td', {}, sagaLink(w.sagaId)), h('td', {}, badge(w.mode, 'mode')),
               h('td', {}, w.upgrade ? 'yes' : ''), h('td', {}, timeEl(w.queuedAt)), h('td', {class: 'num'}, String(w.position)),
-              h('td', {}, (w.blockedBy || []).map(id => [sagaLink(id), ' ']))))));
+              h('td', {}, (w.blockedBy || []).map(id => [sagaLink(id), ' ']),
+                w.blockedByCount > (w.blockedBy || []).length ? h('span', {class: 'muted'}, `and ${w.blockedByCount - w.blockedBy.length} more`) : null)))));
           held.show(locks.held, rows => rows.length === 0 ? empty('No lock is held.') : table(
             ['Resource', 'Saga', 'Mode', 'Granted', 'Fencing token'], rows.map(l => h('tr', {dataset: {test: 'held-row'}},
               h('td', {}, h('code', {}, l.resource)), h('td', {}, sagaLink(l.sagaId)), h('td', {}, badge(l.mode, 'mode')),

@@ -4,10 +4,12 @@ import io.sagawarden.db.Sql;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 /** Reads the lock tables for operators: who holds what, who waits for what and behind whom. */
 @ApplicationScoped
@@ -43,13 +45,23 @@ public class LockQueries {
             for (int i = 0; i < order.size(); i++) {
                 LockQueue.Waiter w = order.get(i);
                 if (sagaId == null || sagaId.equals(w.saga())) {
+                    List<UUID> blockers = nearestFirst(queue.blockers(w.saga(), w.mode()));
                     waiting.add(new LockView.Waiting(res, w.saga(), w.mode(), w.upgrade(), w.since(), i + 1,
-                            queue.blockers(w.saga(), w.mode()).stream().map(LockQueue.Blocker::saga).distinct().toList()));
+                            blockers.subList(0, Math.min(blockers.size(), LockView.MAX_BLOCKERS_SHOWN)), blockers.size()));
                 }
             }
         });
         held.sort(Comparator.comparing(LockView.Held::resource).thenComparing(LockView.Held::grantedAt));
         waiting.sort(Comparator.comparing(LockView.Waiting::resource).thenComparingInt(LockView.Waiting::position));
         return new LockView(held, waiting);
+    }
+
+    /** Holders, then the requests ahead from the nearest back to the front of the queue; each saga once. */
+    private static List<UUID> nearestFirst(List<LockQueue.Blocker> blockers) {
+        List<UUID> holders = blockers.stream().filter(b -> b.kind() == LockQueue.Kind.HARD).map(LockQueue.Blocker::saga).toList();
+        List<UUID> ahead = new ArrayList<>(blockers.stream().filter(b -> b.kind() == LockQueue.Kind.SOFT)
+                .map(LockQueue.Blocker::saga).toList());
+        Collections.reverse(ahead);
+        return Stream.concat(holders.stream(), ahead.stream()).distinct().toList();
     }
 }

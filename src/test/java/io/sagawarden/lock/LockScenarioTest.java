@@ -13,10 +13,12 @@ import io.sagawarden.testing.Eventually;
 import io.sagawarden.testing.SagaBuilder;
 import io.sagawarden.testing.TestParticipant;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -69,6 +71,29 @@ class LockScenarioTest {
                 .step("take", participant.url("/take")).withLock(resource, mode)
                 .withCompensation(participant.url("/untake"))
                 .step("slow", participant.url(slowPath));
+    }
+
+    @Test
+    void a_long_queue_shows_each_waiter_with_at_most_ten_blockers_nearest_first() {
+        participant.on("/hold", participant.hang());
+        String first = submit(holder("EXCLUSIVE", "/hold"));
+        Eventually.await("the held call", Duration.ofSeconds(10), () -> participant.calls("/hold").size(), n -> n == 1);
+        List<String> queued = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            String waiter = submit(aSaga().type("QueuedSaga").step("take", participant.url("/take-queued")).withLock(resource, "EXCLUSIVE"));
+            awaitStatus(waiter, Set.of("WAITING"));
+            queued.add(waiter);
+        }
+
+        JsonPath locks = given().queryParam("resource", resource).get("/api/v1/locks").then().statusCode(200)
+                .extract().jsonPath();
+
+        assertThat(locks.getList("waiting.sagaId")).containsExactlyElementsOf(queued);
+        assertThat(locks.getList("waiting.blockedByCount", Integer.class)).containsExactlyElementsOf(
+                IntStream.rangeClosed(1, 25).boxed().toList());
+        assertThat(locks.getList("waiting[24].blockedBy")).hasSize(10)
+                .startsWith(first, queued.get(23), queued.get(22));
+        assertThat(locks.getList("waiting.blockedBy.flatten()")).hasSize(1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 10 * 16);
     }
 
     @Test

@@ -80,9 +80,11 @@ public final class CrossSitePage {
         String results = chromium.await("the page on another site to have tried everything",
                 d -> "true".equals(d.findElement(By.tagName("body")).getAttribute("data-done"))
                         ? d.findElement(By.tagName("body")).getAttribute("data-results") : null);
-        // What the browser reported is each refusal: the service's 401 or 415, CORS, and the framing rule.
+        // What the browser reported is each refusal: the service's 401 or 415, CORS, and the framing rule (and, from
+        // an earlier page without an icon, the icon it looked for).
         assertThat(chromium.errors()).as("the browser's reports while the page tried").allSatisfy(e -> assertThat(e)
-                .containsAnyOf("status of 415", "status of 401", "CORS policy", "frame-ancestors", "net::ERR_FAILED"));
+                .containsAnyOf("status of 415", "status of 401", "CORS policy", "frame-ancestors", "net::ERR_FAILED",
+                        "favicon.ico"));
         try {
             @SuppressWarnings("unchecked")
             Map<String, String> tried = new ObjectMapper().readValue(results, Map.class);
