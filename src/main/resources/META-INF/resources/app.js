@@ -991,7 +991,8 @@
       nav: 'locks',
       refresh: async () => {
         const [g, locks] = await Promise.all([
-          api('/api/v1/wait-for-graph?format=json').catch(e => { graph.fail(e); return null; }),
+          // The picture holds 60 sagas at most: ask for no more edges than it could draw (deadlocks come first).
+          api('/api/v1/wait-for-graph?format=json&limit=500').catch(e => { graph.fail(e); return null; }),
           api('/api/v1/locks?limit=1000').catch(e => { held.fail(e); waiting.fail(e); return null; }),
         ]);
         if (g) {
@@ -1000,7 +1001,8 @@
             const shown = data.nodes.slice(0, 60);
             const ids = new Set(shown.map(x => x.sagaId));
             return [
-              data.nodes.length > shown.length ? h('p', {class: 'hint'}, `Showing 60 of ${data.nodes.length} sagas.`) : null,
+              data.nodes.length > shown.length || data.truncated
+                ? h('p', {class: 'hint'}, `Showing ${shown.length} sagas; the graph has ${data.edgeCount} waits in all.`) : null,
               drawGraph({
                 label: 'Current wait-for graph',
                 nodes: shown.map(x => ({id: x.sagaId, marked: x.deadlocked, href: sagaHash(x.sagaId), label: x.type || 'saga',

@@ -16,6 +16,7 @@ import java.util.UUID;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.media.Content;
 import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.Parameter;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -61,11 +62,14 @@ public class DeadlockResource {
     @APIResponse(responseCode = "200", description = "The graph")
     @APIResponse(responseCode = "400", description = "An unknown format",
             content = @Content(mediaType = Problem.MEDIA_TYPE, schema = @Schema(implementation = Problem.class)))
-    public Response graph(@QueryParam("format") String format) {
+    public Response graph(@QueryParam("format") String format,
+                          @Parameter(description = "Most edges shown, 1..100000, default 10000; those of deadlocks first")
+                          @QueryParam("limit") String limit) {
         String f = format == null || format.isEmpty() ? "json" : format;
+        int edges = QueryParams.intParam("limit", limit, 10_000, 1, 100_000);
         return switch (f) {
-            case "json" -> Response.ok(graphs.json(), MediaType.APPLICATION_JSON).build();
-            case "dot" -> Response.ok(graphs.dot(), "text/vnd.graphviz").build();
+            case "json" -> Response.ok(graphs.json(edges), MediaType.APPLICATION_JSON).build();
+            case "dot" -> Response.ok(graphs.dot(edges), "text/vnd.graphviz").build();
             default -> throw QueryParams.bad("format", "must be json or dot");
         };
     }

@@ -1,8 +1,10 @@
 package io.sagawarden.deadlock;
 
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -17,26 +19,39 @@ public class WaitForGraphView {
         this.store = store;
     }
 
-    public record Graph(List<Node> nodes, List<WaitEdge> edges, List<Set<UUID>> deadlockedGroups) {
+    /**
+     * At most {@code limit} of the {@code edgeCount} edges, those inside deadlocked groups first; {@code truncated}
+     * when some were left out. The nodes are the sagas of the edges shown; the groups are always complete.
+     */
+    public record Graph(List<Node> nodes, List<WaitEdge> edges, List<Set<UUID>> deadlockedGroups, int edgeCount,
+                        boolean truncated) {
     }
 
     public record Node(UUID sagaId, String type, Integer priority, boolean deadlocked) {
     }
 
-    public Graph json() {
+    public Graph json(int limit) {
         WaitForGraph graph = new WaitForGraph(store.edges());
         List<Set<UUID>> groups = graph.deadlockedGroups();
         Set<UUID> deadlocked = groups.stream().flatMap(Set::stream).collect(Collectors.toSet());
-        Map<UUID, SagaNode> nodes = store.nodes(graph.sagas());
-        List<Node> vertices = graph.sagas().stream().sorted().map(id -> {
+        List<WaitEdge> shown = graph.edges().stream()
+                .sorted(Comparator.comparing((WaitEdge e) -> !(deadlocked.contains(e.waiter()) && deadlocked.contains(e.holder()))))
+                .limit(limit).toList();
+        Set<UUID> sagas = new TreeSet<>();
+        shown.forEach(e -> {
+            sagas.add(e.waiter());
+            sagas.add(e.holder());
+        });
+        Map<UUID, SagaNode> nodes = store.nodes(sagas);
+        List<Node> vertices = sagas.stream().map(id -> {
             SagaNode n = nodes.get(id);
             return new Node(id, n == null ? null : n.type(), n == null ? null : n.priority(), deadlocked.contains(id));
         }).toList();
-        return new Graph(vertices, List.copyOf(graph.edges()), groups);
+        return new Graph(vertices, shown, groups, graph.edgeCount(), shown.size() < graph.edgeCount());
     }
 
-    public String dot() {
-        Graph graph = json();
+    public String dot(int limit) {
+        Graph graph = json(limit);
         StringBuilder out = new StringBuilder("digraph wait_for {\n  node [shape=box];\n");
         for (Node n : graph.nodes()) {
             out.append("  \"").append(n.sagaId()).append("\" [label=\"").append(n.type()).append("\\n")
@@ -48,6 +63,9 @@ public class WaitForGraphView {
                     .append(e.resource().replace("\"", "\\\"")).append(' ').append(e.requestedMode()).append('/')
                     .append(e.heldMode()).append('"').append(e.kind().name().equals("SOFT") ? ", style=dashed" : "")
                     .append("];\n");
+        }
+        if (graph.truncated()) {
+            out.append("  // ").append(graph.edges().size()).append(" of ").append(graph.edgeCount()).append(" edges\n");
         }
         return out.append("}\n").toString();
     }

@@ -94,6 +94,17 @@ class LockScenarioTest {
         assertThat(locks.getList("waiting[24].blockedBy")).hasSize(10)
                 .startsWith(first, queued.get(23), queued.get(22));
         assertThat(locks.getList("waiting.blockedBy.flatten()")).hasSize(1 + 2 + 3 + 4 + 5 + 6 + 7 + 8 + 9 + 10 * 16);
+
+        // The wait-for graph has a wait per blocker (25 on the holder, 300 on requests ahead); a limit bounds the answer.
+        JsonPath graph = given().queryParam("limit", 5).get("/api/v1/wait-for-graph").then().statusCode(200)
+                .extract().jsonPath();
+        assertThat(graph.getList("edges")).hasSize(5);
+        assertThat(graph.getBoolean("truncated")).isTrue();
+        assertThat(graph.getInt("edgeCount")).isGreaterThanOrEqualTo(325);
+        assertThat(graph.getList("nodes")).hasSizeLessThanOrEqualTo(10);
+        assertThat(given().queryParam("format", "dot").queryParam("limit", 5).get("/api/v1/wait-for-graph").asString())
+                .contains(" of ").containsPattern("(?s)(->.*){5}").doesNotContainPattern("(?s)(->.*){6}");
+        given().queryParam("limit", 0).get("/api/v1/wait-for-graph").then().statusCode(400);
     }
 
     @Test
