@@ -57,8 +57,9 @@ public class DeadlockStore {
     }
 
     /**
-     * Every wait edge, from the lock manager's one read of every queue and the holders of its resource (one
-     * snapshot); who blocks whom is decided by {@link LockQueue}, the same rules the lock manager grants by.
+     * The wait edges, from the lock manager's one read of every queue and the holders of its resource (one
+     * snapshot), linear in the waits ({@link QueueEdges}); who blocks whom is decided by {@link LockQueue}'s
+     * rules, the ones the lock manager grants by.
      */
     public Waits waits() {
         Map<String, LockQueue> queues = QuarkusTransaction.requiringNew().call(locks::allQueues);
@@ -68,18 +69,7 @@ public class DeadlockStore {
                 (a, b) -> a.isBefore(b) ? a : b)));
         List<WaitEdge> edges = new ArrayList<>();
         Set<UUID> unblocked = new HashSet<>();
-        queues.forEach((resource, queue) -> {
-            for (LockQueue.Waiter w : queue.waiters()) {
-                List<LockQueue.Blocker> blockers = queue.blockers(w.saga(), w.mode());
-                if (blockers.isEmpty()) {
-                    unblocked.add(w.saga());
-                }
-                for (LockQueue.Blocker b : blockers) {
-                    edges.add(new WaitEdge(w.saga(), b.saga(), resource, w.mode(), b.mode(), b.kind(),
-                            waitingSince.get(w.saga())));
-                }
-            }
-        });
+        queues.forEach((resource, queue) -> unblocked.addAll(QueueEdges.of(resource, queue, waitingSince, edges::add)));
         return new Waits(edges, queues, unblocked);
     }
 

@@ -2,6 +2,7 @@ package io.sagawarden.deadlock;
 
 import io.sagawarden.lock.LockQueue;
 import java.util.ArrayDeque;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -18,7 +19,8 @@ import org.jgrapht.alg.connectivity.KosarajuStrongConnectivityInspector;
 import org.jgrapht.graph.DirectedPseudograph;
 
 /**
- * The wait-for graph: a vertex per saga, an edge per wait. Deadlocks are found as strongly connected
+ * The wait-for graph: a vertex per saga, an edge per wait (or, from lock queues, per chain of waits: see
+ * {@link QueueEdges}). Deadlocks are found as strongly connected
  * components (Kosaraju, O(V+E), without recursion per vertex): a component of two or more sagas, or a saga
  * with an edge to itself, is a deadlocked group. The JGraphT graph holds the {@link CyclicCore} of the waits
  * only, since nothing outside it can be on a cycle. All simple cycles are never enumerated (exponential); a
@@ -29,6 +31,9 @@ public final class WaitForGraph {
     private final List<WaitEdge> edges;
     /** The queues the edges come from, by resource; empty for a graph given as edges only. */
     private final Map<String, LockQueue> queues;
+    /** With queues: the resources each saga waits for, and its waits on them as every blocker gives them. */
+    private final Map<UUID, List<String>> waitsFor = new HashMap<>();
+    private final Map<UUID, List<WaitEdge>> blockedBy = new HashMap<>();
     private final Graph<UUID, WaitEdge> core = new DirectedPseudograph<>(null, null, false);
     private List<Set<UUID>> deadlockedGroups;
 
@@ -36,10 +41,15 @@ public final class WaitForGraph {
         this(edges, Map.of());
     }
 
-    /** The edges and the lock queues they were derived from, which make the victim search linear in the waits. */
+    /**
+     * The edges of the queues ({@link QueueEdges}: every saga reaches the sagas it waits for, directly or not),
+     * and the queues, which the search inside a deadlocked group reads its sagas' blockers from.
+     */
     public WaitForGraph(Collection<WaitEdge> edges, Map<String, LockQueue> queues) {
         this.queues = queues;
         this.edges = List.copyOf(edges);
+        queues.forEach((resource, queue) -> queue.waiters().forEach(w ->
+                waitsFor.computeIfAbsent(w.saga(), k -> new ArrayList<>(1)).add(resource)));
         for (WaitEdge e : CyclicCore.of(this.edges)) {
             core.addVertex(e.waiter());
             core.addVertex(e.holder());
@@ -81,7 +91,7 @@ public final class WaitForGraph {
         List<WaitEdge> rest = new ArrayList<>();
         for (UUID saga : group) {
             if (!removed.contains(saga)) {
-                for (WaitEdge e : core.outgoingEdgesOf(saga)) {
+                for (WaitEdge e : waitsOf(saga)) {
                     if (group.contains(e.holder()) && !removed.contains(e.holder())) {
                         rest.add(e);
                     }
@@ -98,9 +108,7 @@ public final class WaitForGraph {
         }
         Set<String> waitedFor = new HashSet<>();
         for (UUID saga : group) {
-            for (WaitEdge e : core.outgoingEdgesOf(saga)) {
-                waitedFor.add(e.resource());
-            }
+            waitedFor.addAll(waitsFor.getOrDefault(saga, List.of()));
         }
         return VictimSearch.ofQueues(group, waitedFor.stream().map(queues::get).toList());
     }
@@ -127,7 +135,7 @@ public final class WaitForGraph {
         frontier.add(saga);
         while (!frontier.isEmpty()) {
             UUID current = frontier.poll();
-            for (WaitEdge edge : core.outgoingEdgesOf(current)) {
+            for (WaitEdge edge : waitsOf(current)) {
                 UUID next = edge.holder();
                 if (!group.contains(next)) {
                     continue;
@@ -148,6 +156,31 @@ public final class WaitForGraph {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Every wait of a saga of a deadlocked group: with queues, one edge per blocker, since taking sagas out of the
+     * group breaks the chains that stand for several blockers; without, its edges in the cyclic core.
+     */
+    private List<WaitEdge> waitsOf(UUID saga) {
+        if (queues.isEmpty()) {
+            return core.containsVertex(saga) ? List.copyOf(core.outgoingEdgesOf(saga)) : List.of();
+        }
+        return blockedBy.computeIfAbsent(saga, s -> {
+            Instant since = core.containsVertex(s) ? core.outgoingEdgesOf(s).stream().findFirst()
+                    .map(WaitEdge::waitingSince).orElse(null) : null;
+            List<WaitEdge> waits = new ArrayList<>();
+            for (String resource : waitsFor.getOrDefault(s, List.of())) {
+                LockQueue queue = queues.get(resource);
+                for (LockQueue.Waiter w : queue.waiters()) {
+                    if (w.saga().equals(s)) {
+                        queue.blockers(s, w.mode()).forEach(b -> waits.add(
+                                new WaitEdge(s, b.saga(), resource, w.mode(), b.mode(), b.kind(), since)));
+                    }
+                }
+            }
+            return waits;
+        });
     }
 
     private static List<Set<UUID>> deadlockedGroups(Graph<UUID, WaitEdge> g) {

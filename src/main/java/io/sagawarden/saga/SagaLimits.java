@@ -24,6 +24,16 @@ public interface SagaLimits {
     @Positive
     int maxBodyBytes();
 
+    /** Longest request target (path and query); a longer one is answered 414. */
+    @WithDefault("4096")
+    @Min(256) @Max(16384)
+    int maxUriLength();
+
+    /** Largest request header block, names and values; a larger one is answered 431. */
+    @WithDefault("16384")
+    @Min(1024) @Max(65536)
+    int maxHeaderBytes();
+
     @WithDefault("0")
     @Min(0) @Max(1000)
     int minPriority();

@@ -21,7 +21,7 @@ public class NoCallsFromSagas {
             "errors":[{"field":"Saga-Step","message":"marks a participant call"}]}""";
 
     void onApi(@Observes Router router) {
-        router.route().order(-2000).handler(NoCallsFromSagas::refuseParticipantCalls);
+        router.route().order(-900).handler(NoCallsFromSagas::refuseParticipantCalls);
     }
 
     void onManagement(@Observes ManagementInterface management) {

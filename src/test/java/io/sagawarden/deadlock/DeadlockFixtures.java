@@ -64,7 +64,7 @@ final class DeadlockFixtures {
         return List.of(nodes).stream().collect(Collectors.toMap(SagaNode::id, Function.identity()));
     }
 
-    /** The edges of one resource's queue, as the detector's store derives them: every waiter to each blocker. */
+    /** The edges of one resource's queue, every waiter to each of its blockers. */
     static List<WaitEdge> edgesOf(String resource, LockQueue queue) {
         List<WaitEdge> edges = new ArrayList<>();
         for (LockQueue.Waiter w : queue.waiters()) {
@@ -85,9 +85,16 @@ final class DeadlockFixtures {
 
     /** Resolves over lock queues, as the detector does: the edges derived as the store derives them, and the queues. */
     static List<DeadlockFinder.Resolution> resolveQueues(Map<String, LockQueue> queues, Map<UUID, SagaNode> all) {
+        return resolve(new WaitForGraph(queueEdges(queues), queues), all);
+    }
+
+    /** The edges of the queues as the detector's store derives them: linear in the waits ({@link QueueEdges}). */
+    static List<WaitEdge> queueEdges(Map<String, LockQueue> queues) {
         List<WaitEdge> edges = new ArrayList<>();
-        queues.forEach((resource, queue) -> edges.addAll(edgesOf(resource, queue)));
-        return resolve(new WaitForGraph(edges, queues), all);
+        Map<UUID, Instant> since = new HashMap<>();
+        queues.values().forEach(q -> q.waiters().forEach(w -> since.put(w.saga(), SINCE)));
+        queues.forEach((resource, queue) -> QueueEdges.of(resource, queue, since, edges::add));
+        return edges;
     }
 
     private static List<DeadlockFinder.Resolution> resolve(WaitForGraph graph, Map<UUID, SagaNode> all) {

@@ -25,6 +25,8 @@ class SagaRequestValidatorTest {
         @Override public int maxSteps() { return 100; }
         @Override public int maxLocksPerStep() { return 32; }
         @Override public int maxBodyBytes() { return 1_048_576; }
+        @Override public int maxUriLength() { return 4096; }
+        @Override public int maxHeaderBytes() { return 16384; }
         @Override public int minPriority() { return 0; }
         @Override public int maxPriority() { return 1000; }
         @Override public int maxResourceKeyLength() { return 200; }
