@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -99,6 +100,13 @@ public class AlertDelivery {
             }
         }
         return delivered;
+    }
+
+    /** Deletes up to {@code limit} notifications delivered before {@code deliveredBefore}. Returns how many went. */
+    public int deleteDeliveredBefore(Instant deliveredBefore, int limit) {
+        return sql.update("""
+                DELETE FROM alert_deliveries WHERE id IN (SELECT id FROM alert_deliveries
+                    WHERE delivered_at < ? ORDER BY delivered_at LIMIT ? FOR UPDATE SKIP LOCKED)""", deliveredBefore, limit);
     }
 
     /** Open alerts go to Alertmanager again, unless a delivery to it is pending anyway. */

@@ -4,6 +4,7 @@ import io.sagawarden.db.Json;
 import io.sagawarden.db.Sql;
 import io.sagawarden.problem.ProblemException;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +52,18 @@ public class Alerts {
                 + "WHERE a.state <> 'RESOLVED' AND " + condition + " RETURNING a.id", rs -> rs.getObject(1, UUID.class), params);
         resolved.forEach(this::enqueue);
         return resolved.size();
+    }
+
+    /**
+     * Deletes up to {@code limit} alerts resolved before {@code resolvedBefore} whose notifications have all gone
+     * out (a pending one would be lost with them). Returns how many went.
+     */
+    public int deleteResolvedBefore(Instant resolvedBefore, int limit) {
+        return sql.update("""
+                DELETE FROM alerts WHERE id IN (SELECT a.id FROM alerts a
+                    WHERE a.state = 'RESOLVED' AND a.resolved_at < ?
+                      AND NOT EXISTS (SELECT 1 FROM alert_deliveries d WHERE d.alert_id = a.id AND d.delivered_at IS NULL)
+                    ORDER BY a.resolved_at LIMIT ? FOR UPDATE SKIP LOCKED)""", resolvedBefore, limit);
     }
 
     /** An operator has seen it; acknowledging twice is harmless, a resolved alert cannot be acknowledged. */

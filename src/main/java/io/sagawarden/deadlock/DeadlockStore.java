@@ -95,6 +95,13 @@ public class DeadlockStore {
         return nodes;
     }
 
+    /** Deletes up to {@code limit} deadlock records detected before {@code detectedBefore}. Returns how many went. */
+    public int deleteDetectedBefore(Instant detectedBefore, int limit) {
+        return sql.update("""
+                DELETE FROM deadlocks WHERE id IN (SELECT id FROM deadlocks
+                    WHERE detected_at < ? ORDER BY detected_at LIMIT ? FOR UPDATE SKIP LOCKED)""", detectedBefore, limit);
+    }
+
     /**
      * Aborts each victim if, and only if, its cycle still stands, all in one transaction: the resources of the
      * cycles are held still, every edge is checked again, and each victim's state is compared and set. Returns,

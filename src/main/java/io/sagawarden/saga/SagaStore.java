@@ -255,6 +255,18 @@ public class SagaStore implements Wakeups {
         return appended(id, type, new SagaEvent.RetryRequested(by));
     }
 
+    /**
+     * Deletes up to {@code limit} sagas that ended COMPLETED or COMPENSATED before {@code endedBefore}, oldest
+     * first, with their steps and history (the foreign keys cascade); FAILED sagas wait for an operator and stay.
+     * Rows another transaction holds are skipped, never waited for. Returns how many went.
+     */
+    public int deleteEnded(Instant endedBefore, int limit) {
+        return sql.update("""
+                DELETE FROM sagas WHERE id IN (SELECT id FROM sagas
+                    WHERE status IN ('COMPLETED', 'COMPENSATED') AND ended_at < ?
+                    ORDER BY ended_at LIMIT ? FOR UPDATE SKIP LOCKED)""", endedBefore, limit);
+    }
+
     /** A running or compensating saga no live node holds runs its current step again now. */
     public boolean takeOver(UUID id, String by) {
         return appended(id, typeOf("""
