@@ -99,6 +99,14 @@ class TransportRefusalsTest {
         assertThat(answer.status).as(answer.toString()).isEqualTo(200);
     }
 
+    @Test
+    void a_method_the_path_does_not_take_is_a_405_and_a_body_that_is_not_json_a_415() {
+        RestAssured.given().delete("/api/v1/sagas").then().statusCode(405)
+                .contentType("application/problem+json").body("errors[0].field", org.hamcrest.Matchers.is("method"));
+        RestAssured.given().contentType("application/x-www-form-urlencoded").body("a=1").delete("/api/v1/sagas")
+                .then().statusCode(415).body("errors[0].field", org.hamcrest.Matchers.is("Content-Type"));
+    }
+
     private static String post(String extraHeader, String body) {
         return "POST /api/v1/sagas HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + extraHeader
                 + "Content-Length: " + body.getBytes(StandardCharsets.UTF_8).length + "\r\nConnection: close\r\n\r\n" + body;
