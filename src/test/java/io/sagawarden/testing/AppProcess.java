@@ -82,6 +82,11 @@ public final class AppProcess implements AutoCloseable {
         return name;
     }
 
+    /** The operating system's id of the node's process. */
+    public long pid() {
+        return process.pid();
+    }
+
     public String baseUrl() {
         return "http://127.0.0.1:" + port;
     }

@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -26,12 +27,14 @@ public final class PostgresServer implements AutoCloseable {
     private final List<String> asOwner;
     private final Path dataDir;
     private final int port;
+    private final Map<String, String> settings;
 
-    private PostgresServer(Path bin, List<String> asOwner, Path dataDir, int port) {
+    private PostgresServer(Path bin, List<String> asOwner, Path dataDir, int port, Map<String, String> settings) {
         this.bin = bin;
         this.asOwner = asOwner;
         this.dataDir = dataDir;
         this.port = port;
+        this.settings = settings;
     }
 
     /** Where the server binaries are missing or cannot run here, the reason why. */
@@ -43,6 +46,11 @@ public final class PostgresServer implements AutoCloseable {
 
     /** Initialises and starts a server with the role {@code sagawarden} as its superuser (trust on loopback). */
     public static PostgresServer start() throws Unavailable {
+        return start(Map.of());
+    }
+
+    /** As {@link #start()}, with server settings ({@code -c name=value}) of its own, such as preloaded libraries. */
+    public static PostgresServer start(Map<String, String> settings) throws Unavailable {
         Path bin = binaries().orElseThrow(() -> new Unavailable("no PostgreSQL server binaries under /usr/lib/postgresql"));
         List<String> asOwner = new ArrayList<>();
         if ("root".equals(System.getProperty("user.name"))) {
@@ -50,7 +58,7 @@ public final class PostgresServer implements AutoCloseable {
         }
         try {
             Path dataDir = Path.of(output(asOwner, "mktemp", "-d", "/tmp/sw-pg-XXXXXX").strip());
-            PostgresServer server = new PostgresServer(bin, asOwner, dataDir, Processes.freePort());
+            PostgresServer server = new PostgresServer(bin, asOwner, dataDir, Processes.freePort(), Map.copyOf(settings));
             server.run(Duration.ofSeconds(120), bin.resolve("initdb").toString(), "-D", dataDir.resolve("data").toString(),
                     "-U", PostgresTestDatabase.USER, "--auth=trust", "-E", "UTF8", "--no-sync");
             server.startServer();
@@ -109,9 +117,21 @@ public final class PostgresServer implements AutoCloseable {
         run(Duration.ofSeconds(60), "rm", "-rf", dataDir.toString());
     }
 
+    /** The server's main process, whose children are its backends and background workers. */
+    public long postmasterPid() {
+        try {
+            return Long.parseLong(Files.readAllLines(dataDir.resolve("data").resolve("postmaster.pid")).getFirst().strip());
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private void startServer() {
+        StringBuilder options = new StringBuilder("-p " + port + " -k " + dataDir
+                + " -c listen_addresses=127.0.0.1 -c max_connections=200");
+        settings.forEach((name, value) -> options.append(" -c ").append(name).append('=').append(value));
         run(Duration.ofSeconds(60), pgCtl("-w", "-t", "60", "-l", dataDir.resolve("server.log").toString(), "-o",
-                "-p " + port + " -k " + dataDir + " -c listen_addresses=127.0.0.1 -c max_connections=200", "start"));
+                options.toString(), "start"));
     }
 
     private String[] pgCtl(String... args) {
