@@ -99,21 +99,34 @@ public class ExecutionStore {
     }
 
     /**
-     * Applies one transition in one transaction: locks the saga row, checks it is still ours at the version we
-     * know, lets {@code decide} change the run (seeing any abort requested meanwhile), and saves the changes.
+     * Applies one transition in one transaction: {@code decide} changes the run (the lock manager's changes among
+     * them) and the move is saved in one statement, guarded by the version this node knows, its lease and the abort
+     * request the run saw. An abort asked for since (by an operator, the deadlock detector, the recovery monitor)
+     * refuses the move: it is rolled back, the run is loaded again, abort and all, and decided anew.
      */
     public <T> T transition(SagaRun run, String node, Move<T> decide) {
-        return QuarkusTransaction.requiringNew().call(() -> {
-            SagaStore.Holding current = sagas.lockForMove(run.id)
-                    .orElseThrow(() -> new LostSagaException(run.id, "it was deleted"));
-            if (current.version() != run.version || !node.equals(current.owner())) {
-                throw new LostSagaException(run.id, "version " + current.version() + " owned by " + current.owner());
+        // An abort is asked for once (its request needs none pending), so the second try sees it: two tries suffice.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return QuarkusTransaction.requiringNew().call(() -> {
+                    T decision = decide.apply(run, locks.gate(true));
+                    save(run, node, true);
+                    return decision;
+                });
+            } catch (AbortArrived arrived) {
+                if (attempt == 3) {
+                    throw new LostSagaException(run.id, "its move was refused " + attempt + " times");
+                }
+                run.reloadFrom(load(run.id));
             }
-            run.requestAbort(current.abortRequested());
-            T decision = decide.apply(run, locks.gate(true));
-            save(run, node, true);
-            return decision;
-        });
+        }
+    }
+
+    /** The saga was asked to abort after this node last read it: its move must be decided again. */
+    private static final class AbortArrived extends RuntimeException {
+        AbortArrived(UUID id) {
+            super("saga " + id + " was asked to abort meanwhile", null, false, false);
+        }
     }
 
     /** Saves a transition: what it lets go of in the lock manager first, so a busy resource leaves nothing half written. */
@@ -124,7 +137,11 @@ public class ExecutionStore {
             locks.leaveQueues(run.id, mayWait);
         }
         if (!sagas.saveMove(run.move(node))) {
-            throw new LostSagaException(run.id, "the guarded update matched no row");
+            switch (sagas.whyRefused(run.id, run.version, node)) {
+                case ABORT_ARRIVED -> throw new AbortArrived(run.id);
+                case TAKEN_OVER -> throw new LostSagaException(run.id, "it moved on without this node");
+                case GONE -> throw new LostSagaException(run.id, "it was deleted");
+            }
         }
         run.version++;
     }

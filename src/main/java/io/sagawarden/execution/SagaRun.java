@@ -36,6 +36,8 @@ public final class SagaRun {
     /** How often the saga restarted after a deadlock; its run is this plus one. */
     int restartCount;
     SagaReason abortRequested;
+    /** The abort request as the transition being built found it: its move is saved only if that is still so. */
+    private SagaReason abortAtStart;
     /** The fencing token of each lock the saga holds, by resource. */
     final Map<String, Long> fencingTokens = new TreeMap<>();
     /** Since when the saga waits for the locks of its current step, if it does. */
@@ -69,14 +71,34 @@ public final class SagaRun {
         this.currentStep = stored.currentStep();
         this.restartCount = stored.restartCount();
         this.abortRequested = stored.abortRequested();
+        this.abortAtStart = abortRequested;
         this.fencingTokens.putAll(fencingTokens);
         this.waitingSince = waitingSince;
+    }
+
+    /**
+     * Takes the stored state of {@code fresh}, a new load of this saga, dropping the transition being built: the
+     * saga changed under this node (an abort arrived), and its move is decided again from what is stored.
+     */
+    void reloadFrom(SagaRun fresh) {
+        steps.clear();
+        steps.addAll(fresh.steps);
+        version = fresh.version;
+        status = fresh.status;
+        reason = fresh.reason;
+        currentStep = fresh.currentStep;
+        restartCount = fresh.restartCount;
+        abortRequested = fresh.abortRequested;
+        fencingTokens.clear();
+        fencingTokens.putAll(fresh.fencingTokens);
+        waitingSince = fresh.waitingSince;
+        clearChanges();
     }
 
     /** This transition as the store saves it, guarded by the version this node knows and its lease. */
     public SagaMove move(String node) {
         return new SagaMove(id, type, version, node, status, reason, currentStep, progressed, callTimeout, retryAfter,
-                abortApplied, restarted, steps.stream().filter(StepRun::isDirty).map(StepRun::row).toList(),
+                abortApplied, restarted, abortAtStart, steps.stream().filter(StepRun::isDirty).map(StepRun::row).toList(),
                 List.copyOf(events));
     }
 
@@ -168,6 +190,7 @@ public final class SagaRun {
     }
 
     public void clearChanges() {
+        abortAtStart = abortRequested;
         events.clear();
         retryAfter = null;
         callTimeout = null;

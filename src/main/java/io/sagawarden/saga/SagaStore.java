@@ -136,53 +136,85 @@ public class SagaStore implements Wakeups {
         }, (Object) keys(ids));
     }
 
-    /** Who holds the saga, at which version, and any abort asked for: the row stays locked until the move ends. */
-    public record Holding(long version, String owner, SagaReason abortRequested) {
-    }
-
-    public Optional<Holding> lockForMove(UUID id) {
-        return sql.queryOne("SELECT version, lease_owner, abort_reason FROM sagas WHERE id = ? FOR UPDATE",
-                rs -> new Holding(rs.getLong(1), rs.getString(2), reason(rs.getString(3))), id);
-    }
+    /** Why a move's guarded update matched no row: the saga is gone, or moved on, or an abort arrived meanwhile. */
+    public enum MoveRefused { GONE, TAKEN_OVER, ABORT_ARRIVED }
 
     /**
-     * Saves one transition: the steps it changed, its events, then the saga row, guarded by the version and the
-     * lease the node holds. Events come first and the saga's end after them, on one clock: a saga never ends before
-     * its last event. Returns false when the guard matched nothing (the saga was taken over: the caller's
-     * transaction rolls back, events and all).
+     * Saves one transition in one statement: the saga row, guarded by the version the node knows, its lease and the
+     * abort request its decision saw; the steps it changed; its events, in order. Only when the guard holds does
+     * anything change. The saga's end and its last events share one time: a saga never ends before its last event.
+     * Returns false when the guard matched nothing; {@link #whyRefused} tells why.
      */
     public boolean saveMove(SagaMove move) {
-        sql.batch("""
-                UPDATE saga_steps SET status = ?, attempts = ?, started_at = ?, ended_at = ?,
-                       response = CAST(? AS jsonb), last_error = ?, compensation_status = ?,
-                       compensation_attempts = ?, compensation_last_error = ?, may_have_taken_effect = ?
-                WHERE saga_id = ? AND idx = ?""", move.steps().stream().map(s -> new Object[] {s.status(), s.attempts(),
-                s.startedAt(), s.endedAt(), s.response() == null ? null : json.write(s.response()), s.lastError(),
-                s.compensationStatus(), s.compensationAttempts(), s.compensationLastError(), s.mayHaveTakenEffect(),
-                move.id(), s.index()}).toList());
-        insert(move.id(), move.events());
+        List<StoredSaga.Step> steps = move.steps();
+        List<SagaEvent> events = move.events();
         // A waiting saga without a deadline runs again only when a release wakes it.
         boolean untilWoken = move.status() == SagaStatus.WAITING && move.retryAfter() == null;
-        int updated = sql.update("""
-                UPDATE sagas SET status = ?, reason = ?, current_step = ?, version = version + 1, updated_at = now(),
-                       compensation_reason = CASE WHEN ? = 'COMPENSATING' THEN ? ELSE compensation_reason END,
-                       progress_at = CASE WHEN ? THEN now() ELSE progress_at END,
-                       busy_until = now() + ?::bigint * interval '1 millisecond',
-                       next_run_at = CASE WHEN ? THEN 'infinity'
-                                          ELSE coalesce(now() + ?::bigint * interval '1 millisecond', next_run_at) END,
-                       lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
-                       lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END,
-                       ended_at = CASE WHEN ? THEN clock_timestamp() END, failed_moves = 0,
-                       abort_reason = CASE WHEN ? THEN NULL ELSE abort_reason END,
-                       restart_count = restart_count + CASE WHEN ? THEN 1 ELSE 0 END
-                WHERE id = ? AND version = ? AND lease_owner = ?""",
+        int saved = sql.queryOne("""
+                WITH saga AS (
+                    UPDATE sagas SET status = ?, reason = ?, current_step = ?, version = version + 1, updated_at = now(),
+                           compensation_reason = CASE WHEN ? = 'COMPENSATING' THEN ? ELSE compensation_reason END,
+                           progress_at = CASE WHEN ? THEN now() ELSE progress_at END,
+                           busy_until = now() + ?::bigint * interval '1 millisecond',
+                           next_run_at = CASE WHEN ? THEN 'infinity'
+                                              ELSE coalesce(now() + ?::bigint * interval '1 millisecond', next_run_at) END,
+                           lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
+                           lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END,
+                           ended_at = CASE WHEN ? THEN clock_timestamp() END, failed_moves = 0,
+                           abort_reason = CASE WHEN ? THEN NULL ELSE abort_reason END,
+                           restart_count = restart_count + CASE WHEN ? THEN 1 ELSE 0 END
+                    WHERE id = ? AND version = ? AND lease_owner = ? AND abort_reason IS NOT DISTINCT FROM CAST(? AS text)
+                    RETURNING id, ended_at),
+                steps AS (
+                    UPDATE saga_steps t SET status = u.status, attempts = u.attempts, started_at = u.started_at,
+                           ended_at = u.ended_at, response = CAST(u.response AS jsonb), last_error = u.last_error,
+                           compensation_status = u.compensation_status, compensation_attempts = u.compensation_attempts,
+                           compensation_last_error = u.compensation_last_error,
+                           may_have_taken_effect = u.may_have_taken_effect
+                    FROM saga, unnest(CAST(? AS int[]), CAST(? AS text[]), CAST(? AS int[]), CAST(? AS timestamptz[]),
+                                      CAST(? AS timestamptz[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]),
+                                      CAST(? AS int[]), CAST(? AS text[]), CAST(? AS boolean[]))
+                         AS u(idx, status, attempts, started_at, ended_at, response, last_error, compensation_status,
+                              compensation_attempts, compensation_last_error, may_have_taken_effect)
+                    WHERE t.saga_id = saga.id AND t.idx = u.idx),
+                history AS (
+                    INSERT INTO saga_events (saga_id, at, kind, step, detail)
+                    SELECT saga.id, coalesce(saga.ended_at, clock_timestamp()), e.kind, e.step, CAST(e.detail AS jsonb)
+                    FROM saga, unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[])) WITH ORDINALITY
+                         AS e(kind, step, detail, n)
+                    ORDER BY e.n)
+                SELECT count(*) FROM saga""", rs -> rs.getInt(1),
                 move.status(), move.reason(), move.currentStep(), move.status(), move.reason(), move.progressed(),
                 millis(move.callTimeout()), untilWoken, millis(move.retryAfter()), move.letsGo(), move.letsGo(),
-                move.status().isTerminal(), move.abortApplied(), move.restarted(), move.id(), move.version(), move.node());
-        if (updated == 1) {
+                move.status().isTerminal(), move.abortApplied(), move.restarted(), move.id(), move.version(), move.node(),
+                move.abortSeen() == null ? null : move.abortSeen().name(),
+                column(steps, s -> Integer.toString(s.index())), column(steps, s -> s.status().name()),
+                column(steps, s -> Integer.toString(s.attempts())), column(steps, s -> text(s.startedAt())),
+                column(steps, s -> text(s.endedAt())), column(steps, s -> s.response() == null ? null : json.write(s.response())),
+                column(steps, StoredSaga.Step::lastError), column(steps, s -> s.compensationStatus().name()),
+                column(steps, s -> Integer.toString(s.compensationAttempts())), column(steps, StoredSaga.Step::compensationLastError),
+                column(steps, s -> Boolean.toString(s.mayHaveTakenEffect())),
+                column(events, SagaEvent::kind), column(events, SagaEvent::step), column(events, e -> json.write(e.detail())))
+                .orElse(0);
+        if (saved == 1) {
             recorded.fire(new SagaRecorded(move.id(), move.type(), move.events()));
         }
-        return updated == 1;
+        return saved == 1;
+    }
+
+    /** Why {@link #saveMove} matched no row, read after the fact (another transaction changed the saga). */
+    public MoveRefused whyRefused(UUID id, long version, String node) {
+        return sql.queryOne("SELECT version, lease_owner FROM sagas WHERE id = ?",
+                rs -> rs.getLong(1) == version && node.equals(rs.getString(2)) ? MoveRefused.ABORT_ARRIVED
+                        : MoveRefused.TAKEN_OVER, id).orElse(MoveRefused.GONE);
+    }
+
+    private static <T> String[] column(List<T> rows, java.util.function.Function<T, String> value) {
+        return rows.stream().map(value).toArray(String[]::new);
+    }
+
+    private static String text(Instant instant) {
+        return instant == null ? null : instant.toString();
     }
 
     /** Extends the leases of the sagas a node still works on; returns how many were renewed. */
