@@ -289,14 +289,18 @@ public class SagaStore implements Wakeups {
 
     /**
      * Deletes up to {@code limit} sagas that ended COMPLETED or COMPENSATED before {@code endedBefore}, oldest
-     * first, with their steps and history (the foreign keys cascade); FAILED sagas wait for an operator and stay.
+     * first, with their history, and their steps (the foreign key cascades); FAILED sagas wait for an operator and stay.
      * Rows another transaction holds are skipped, never waited for. Returns how many went.
      */
     public int deleteEnded(Instant endedBefore, int limit) {
-        return sql.update("""
-                DELETE FROM sagas WHERE id IN (SELECT id FROM sagas
-                    WHERE status IN ('COMPLETED', 'COMPENSATED') AND ended_at < ?
-                    ORDER BY ended_at LIMIT ? FOR UPDATE SKIP LOCKED)""", endedBefore, limit);
+        return sql.queryOne("""
+                WITH gone AS (
+                    DELETE FROM sagas WHERE id IN (SELECT id FROM sagas
+                        WHERE status IN ('COMPLETED', 'COMPENSATED') AND ended_at < ?
+                        ORDER BY ended_at LIMIT ? FOR UPDATE SKIP LOCKED)
+                    RETURNING id),
+                history AS (DELETE FROM saga_events WHERE saga_id IN (SELECT id FROM gone))
+                SELECT count(*) FROM gone""", rs -> rs.getInt(1), endedBefore, limit).orElse(0);
     }
 
     /** A running or compensating saga no live node holds runs its current step again now. */

@@ -112,8 +112,10 @@ class DrainBenchmark {
             System.out.printf("CPU per saga: service %5.2f ms   PostgreSQL %5.2f ms   participant and bench %5.2f ms%n",
                     (after.service() - before.service()) * 1000 / SAGAS, (after.postgres() - before.postgres()) * 1000 / SAGAS,
                     (after.bench() - before.bench()) * 1000 / SAGAS);
-            System.out.printf("commits per saga: %5.2f   WAL per saga: %6.0f bytes%n",
+            System.out.printf("commits per saga: %5.2f   statements per saga: %5.2f   WAL per saga: %6.0f bytes%n",
                     (after.commits() - before.commits()) / (double) SAGAS,
+                    number(db, "SELECT sum(calls) FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database "
+                            + "WHERE datname = current_database())") / SAGAS,
                     number(db, "SELECT sum(wal_bytes) FROM pg_stat_statements") / SAGAS);
             System.out.printf("%nTop statements by PostgreSQL time over the drain (pg_stat_statements):%n");
             System.out.printf("%9s %9s %8s %9s  %s%n", "calls", "total ms", "mean ms", "per saga", "statement");
@@ -121,10 +123,19 @@ class DrainBenchmark {
                     SELECT calls, total_exec_time, mean_exec_time,
                            left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query
                     FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-                    ORDER BY total_exec_time DESC LIMIT 15""")) {
+                    ORDER BY total_exec_time DESC LIMIT 12""")) {
                 while (rs.next()) {
                     System.out.printf("%9d %9.0f %8.3f %9.2f  %s%n", rs.getLong(1), rs.getDouble(2), rs.getDouble(3),
                             rs.getLong(1) / (double) SAGAS, rs.getString(4));
+                }
+            }
+            System.out.printf("%nMost frequent statements:%n");
+            try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery("""
+                    SELECT calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 100) FROM pg_stat_statements
+                    WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    ORDER BY calls DESC LIMIT 10""")) {
+                while (rs.next()) {
+                    System.out.printf("%9.2f per saga  %s%n", rs.getLong(1) / (double) SAGAS, rs.getString(2));
                 }
             }
             if (JFR) {

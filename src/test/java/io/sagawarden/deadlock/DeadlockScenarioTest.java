@@ -270,6 +270,7 @@ class DeadlockScenarioTest {
             assertThat(db.count("SELECT count(*) FROM deadlocks WHERE victim_saga_id = '" + b + "'")).isEqualTo(1);
             assertThat(db.count("SELECT count(*) FROM sagas WHERE id = '" + a + "' AND abort_reason IS NULL")).isEqualTo(1);
         } finally {
+            db.execute("DELETE FROM saga_events WHERE saga_id IN ('" + a + "', '" + b + "')");
             db.execute("DELETE FROM sagas WHERE id IN ('" + a + "', '" + b + "')");
         }
     }
@@ -311,6 +312,7 @@ class DeadlockScenarioTest {
             assertThat(db.count("SELECT count(*) FROM deadlocks WHERE victim_saga_id = '" + b + "'")).isEqualTo(1);
             assertThat(db.count("SELECT count(*) FROM sagas WHERE id = '" + a + "' AND abort_reason IS NULL")).isEqualTo(1);
         } finally {
+            db.execute("DELETE FROM saga_events WHERE saga_id IN ('" + a + "', '" + b + "')");
             db.execute("DELETE FROM sagas WHERE id IN ('" + a + "', '" + b + "')");
         }
     }
