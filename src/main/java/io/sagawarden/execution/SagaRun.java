@@ -114,6 +114,11 @@ public final class SagaRun {
         return definition;
     }
 
+    /** True when some step declares locks: a saga none of whose steps does never holds or waits for any. */
+    boolean takesLocks() {
+        return definition.steps().stream().anyMatch(step -> !step.locks().isEmpty());
+    }
+
     public JsonNode payload() {
         return payload;
     }
