@@ -190,7 +190,9 @@
   }
 
   /** Whether to offer an action: the API decides, the console only hides what would be refused. */
+  /** An action the caller's roles allow and, for a saga, one the API would accept now (its `actions`). */
   function may(action, saga) {
+    if (saga && !(saga.actions || []).includes(action)) return false;
     const roles = state.who.roles;
     if (roles.includes('saga-operator')) return true;
     return action === 'abort' && roles.includes('saga-submitter') && (state.who.open || (saga && saga.submitter === state.who.user));
@@ -606,7 +608,6 @@
   }
 
   function sagaSummary(saga, onAction) {
-    const ended = ENDED.has(saga.status);
     const item = (term, ...value) => [h('dt', {}, term), h('dd', {}, value)];
     return h('div', {class: 'saga-head'},
       h('dl', {class: 'facts'},
@@ -624,8 +625,8 @@
       h('div', {class: 'saga-actions'},
         may('retry', saga) ? h('button', {type: 'button', id: 'saga-retry', title: 'Run the current step again now (or retry a failed compensation)',
           onclick: e => onAction('retry', e.currentTarget)}, 'Retry step') : null,
-        may('abort', saga) ? h('button', {type: 'button', id: 'saga-abort', class: 'danger', disabled: ended,
-          title: ended ? 'The saga has ended' : 'Compensate the completed steps (reason OPERATOR_ABORT)',
+        may('abort', saga) ? h('button', {type: 'button', id: 'saga-abort', class: 'danger',
+          title: 'Compensate the completed steps (reason OPERATOR_ABORT)',
           onclick: e => onAction('abort', e.currentTarget)}, 'Abort') : null));
   }
 

@@ -52,6 +52,7 @@ final class CallRequests {
         headers.put("Saga-Step", step.name());
         headers.put("Saga-Attempt", Integer.toString(call.attempt()));
         headers.put("Saga-Fencing-Tokens", run.fencingTokensHeader());
+        headers.put("traceparent", run.trace.forCall());
         return new ParticipantRequest(call.kind(), spec.method().name(), renderer.renderUrl(spec.url()), headers,
                 renderer.renderJson(spec.body()), spec.timeout() == null ? defaultTimeout : spec.timeout(),
                 new SecretValues(used));

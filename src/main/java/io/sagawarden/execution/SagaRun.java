@@ -8,6 +8,7 @@ import io.sagawarden.saga.SagaReason;
 import io.sagawarden.saga.SagaRequest;
 import io.sagawarden.saga.SagaStatus;
 import io.sagawarden.saga.StoredSaga;
+import io.sagawarden.saga.TraceParent;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,6 +30,8 @@ public final class SagaRun {
     final JsonNode payload;
     final Instant startedAt;
     final List<StepRun> steps;
+    /** The trace its participant calls belong to. */
+    final TraceParent trace;
     long version;
     SagaStatus status;
     SagaReason reason;
@@ -61,6 +64,7 @@ public final class SagaRun {
         this.definition = stored.definition();
         this.payload = stored.payload();
         this.startedAt = stored.startedAt();
+        this.trace = stored.trace();
         this.steps = new ArrayList<>();
         for (StoredSaga.Step row : stored.steps()) {
             steps.add(new StepRun(definition.steps().get(row.index()), row));

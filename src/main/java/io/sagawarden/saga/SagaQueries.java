@@ -14,6 +14,7 @@ import jakarta.transaction.Transactional;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -30,11 +31,13 @@ public class SagaQueries {
     private final Sql sql;
     private final Json json;
     private final LockManager locks;
+    private final Clock clock;
 
-    public SagaQueries(Sql sql, Json json, LockManager locks) {
+    public SagaQueries(Sql sql, Json json, LockManager locks, Clock clock) {
         this.sql = sql;
         this.json = json;
         this.locks = locks;
+        this.clock = clock;
     }
 
     /** Listing filters; every one optional but the scope. Labels are {@code key:value} and must all match. */
@@ -55,7 +58,8 @@ public class SagaQueries {
         Map<String, LockQueue> queues = locks.queuesOf(List.of(id));
         return new SagaView(saga.id, saga.type, saga.submitter, saga.status, saga.reason, saga.priority,
                 json.stringMap(saga.labels), saga.createdAt, saga.startedAt, saga.updatedAt, saga.endedAt, current,
-                steps.stream().map(this::stepView).toList(), held(id, queues), waitingFor(id, queues));
+                steps.stream().map(this::stepView).toList(), held(id, queues), waitingFor(id, queues),
+                SagaActions.of(saga.status, saga.abortReason, saga.leaseOwner, saga.leaseExpiresAt, clock.instant()));
     }
 
     @Transactional

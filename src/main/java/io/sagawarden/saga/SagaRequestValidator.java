@@ -29,7 +29,7 @@ public final class SagaRequestValidator {
     /** Headers the orchestrator sets itself, or that belong to the transport. */
     private static final Set<String> RESERVED_HEADERS = Set.of("idempotency-key", "saga-id", "saga-step",
             "saga-attempt", "saga-fencing-tokens", "host", "content-length", "transfer-encoding", "connection",
-            "upgrade", "expect");
+            "upgrade", "expect", "traceparent", "tracestate");
     private static final int MAX_URL_LENGTH = 2048;
     /** Stands in for a step response at submission, when it does not exist yet. */
     private static final JsonNode NOT_YET_KNOWN = JsonNodeFactory.instance.textNode("placeholder");

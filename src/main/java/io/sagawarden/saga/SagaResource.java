@@ -71,8 +71,12 @@ public class SagaResource {
                            @HeaderParam("Idempotency-Key") String idempotencyKey,
                            @Parameter(description = "Only while security is off: the submitting service, which "
                                    + "scopes idempotency keys; with security on the token names the submitter")
-                           @HeaderParam(Caller.SUBMITTER_HEADER) String submitter) {
-        SagaSubmissions.Submitted result = submissions.submit(body, idempotencyKey, caller.submitter(submitter));
+                           @HeaderParam(Caller.SUBMITTER_HEADER) String submitter,
+                           @Parameter(description = "W3C Trace Context: the participant calls of the saga belong to "
+                                   + "this trace (without a valid one, to a trace whose id is the saga's)")
+                           @HeaderParam("traceparent") String traceparent) {
+        SagaSubmissions.Submitted result = submissions.submit(body, idempotencyKey, caller.submitter(submitter),
+                TraceParent.parse(traceparent).orElse(null));
         if (!result.created()) {
             return Response.ok(result.saga()).build();
         }

@@ -38,18 +38,18 @@ public class SagaStore implements Wakeups {
 
     /** Stores a new saga PENDING with its steps; empty when the submitter's idempotency key is taken already. */
     public Optional<Instant> insert(UUID id, SagaRequest definition, String definitionJson, String hash, String submitter,
-                                    String key) {
+                                    String key, TraceParent trace) {
         Optional<Instant> created = sql.queryOne("""
                 INSERT INTO sagas (id, type, status, priority, definition, payload, labels, on_deadlock, timeout_ms,
-                                   lock_timeout_ms, submitter, idempotency_key, request_hash, next_run_at,
+                                   lock_timeout_ms, submitter, idempotency_key, request_hash, trace_parent, next_run_at,
                                    created_at, updated_at, progress_at)
-                VALUES (?, ?, 'PENDING', ?, CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS jsonb), ?, ?, ?, ?, ?, ?,
+                VALUES (?, ?, 'PENDING', ?, CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS jsonb), ?, ?, ?, ?, ?, ?, ?,
                         now(), now(), now(), now())
                 ON CONFLICT (submitter, idempotency_key) DO NOTHING
                 RETURNING created_at""", rs -> Sql.instant(rs, "created_at"),
                 id, definition.type(), definition.priority(), definitionJson, json.write(definition.payload()),
                 json.write(definition.labels()), definition.onDeadlock(), millis(definition.timeout()),
-                millis(definition.lockTimeout()), submitter, key, hash);
+                millis(definition.lockTimeout()), submitter, key, hash, trace == null ? null : trace.stored());
         if (created.isPresent()) {
             List<SagaRequest.Step> steps = definition.steps();
             sql.batch("INSERT INTO saga_steps (saga_id, idx, name, compensation_status) VALUES (?, ?, ?, ?)",
@@ -125,14 +125,15 @@ public class SagaStore implements Wakeups {
                                 rs.getBoolean("may_have_taken_effect"))), (Object) keys(ids));
         return sql.query("""
                 SELECT id, type, priority, definition, payload, started_at, version, status, reason, current_step,
-                       restart_count, abort_reason
+                       restart_count, abort_reason, trace_parent
                 FROM sagas WHERE id = ANY (CAST(? AS uuid[]))""", rs -> {
             UUID id = rs.getObject("id", UUID.class);
             return new StoredSaga(id, rs.getString("type"), rs.getInt("priority"),
                     json.read(rs.getString("definition"), SagaRequest.class), json.tree(rs.getString("payload")),
                     Sql.instant(rs, "started_at"), rs.getLong("version"), SagaStatus.valueOf(rs.getString("status")),
                     reason(rs.getString("reason")), rs.getInt("current_step"), rs.getInt("restart_count"),
-                    reason(rs.getString("abort_reason")), steps.getOrDefault(id, List.of()));
+                    reason(rs.getString("abort_reason")), TraceParent.fromStored(rs.getString("trace_parent"), id),
+                    steps.getOrDefault(id, List.of()));
         }, (Object) keys(ids));
     }
 

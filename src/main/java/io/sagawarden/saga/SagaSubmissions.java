@@ -62,7 +62,8 @@ public class SagaSubmissions {
                 .setSerializationInclusion(JsonInclude.Include.NON_NULL);
     }
 
-    public Submitted submit(byte[] body, String idempotencyKey, String submitter) {
+    /** {@code trace}: the trace the submission named, or null for a trace of the saga's own. */
+    public Submitted submit(byte[] body, String idempotencyKey, String submitter, TraceParent trace) {
         if (body != null && body.length > limits.maxBodyBytes()) {
             throw new ProblemException.PayloadTooLarge(
                     "the request body has " + body.length + " bytes; at most " + limits.maxBodyBytes() + " are accepted");
@@ -74,7 +75,7 @@ public class SagaSubmissions {
         String definitionJson = write(definition);
         String hash = sha256(definitionJson);
         Optional<SagaView> created = QuarkusTransaction.joiningExisting().call(() -> store(definition, definitionJson,
-                hash, submitter, idempotencyKey));
+                hash, submitter, idempotencyKey, trace));
         return created.map(view -> new Submitted(view, true)).orElseGet(() -> new Submitted(
                 queries.view(existing(submitter, idempotencyKey, hash), SagaScope.ownedBy(submitter)), false));
     }
@@ -83,9 +84,10 @@ public class SagaSubmissions {
      * Stores the saga, its steps and its first event and answers with the saga as stored; empty when the
      * idempotency key was taken already.
      */
-    Optional<SagaView> store(SagaRequest definition, String definitionJson, String hash, String submitter, String key) {
+    Optional<SagaView> store(SagaRequest definition, String definitionJson, String hash, String submitter, String key,
+                             TraceParent trace) {
         UUID id = UUID.randomUUID();
-        Optional<Instant> created = sagas.insert(id, definition, definitionJson, hash, submitter, key);
+        Optional<Instant> created = sagas.insert(id, definition, definitionJson, hash, submitter, key, trace);
         created.ifPresent(at -> submitted.fire(new SagaSubmitted(id, definition.priority())));
         return created.map(at -> pendingView(id, submitter, definition, at));
     }
@@ -95,7 +97,8 @@ public class SagaSubmissions {
         List<SagaView.Step> steps = definition.steps().stream().map(s -> new SagaView.Step(s.name(), StepStatus.PENDING,
                 0, null, null, null, null, new SagaView.Compensation(initialCompensation(s), 0, null))).toList();
         return new SagaView(id, definition.type(), submitter, SagaStatus.PENDING, null, definition.priority(), definition.labels(),
-                createdAt, null, createdAt, null, definition.steps().getFirst().name(), steps, List.of(), null);
+                createdAt, null, createdAt, null, definition.steps().getFirst().name(), steps, List.of(), null,
+                SagaActions.of(SagaStatus.PENDING, null, null, null, createdAt));
     }
 
     private static CompensationStatus initialCompensation(SagaRequest.Step step) {

@@ -168,6 +168,8 @@ class ConsoleBrowserTest {
         assertThat(steps.getFirst().findElement(By.cssSelector("[data-test=compensation-status]")).getText()).isEqualTo("COMPENSATED");
         assertThat(browser.findElements(By.cssSelector("[data-test=event-row]"))).extracting(e -> e.getAttribute("data-kind"))
                 .contains("DEADLOCK_VICTIM", "COMPENSATED");
+        assertThat(browser.findElements(By.id("saga-retry"))).as("retry of a compensated saga, which the API refuses").isEmpty();
+        assertThat(browser.findElements(By.id("saga-abort"))).as("abort of an ended saga").isEmpty();
 
         // A deep link to the slow saga: running, its lock with the fencing token, and its hostile label as text.
         open("#/sagas/" + slow);

@@ -11,6 +11,7 @@ import io.sagawarden.saga.SagaRequest;
 import io.sagawarden.saga.SagaStatus;
 import io.sagawarden.saga.StepStatus;
 import io.sagawarden.saga.StoredSaga;
+import io.sagawarden.saga.TraceParent;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -92,7 +93,8 @@ final class TestRuns {
                     0, null, false));
         }
         return new SagaRun(new StoredSaga(UUID.fromString("00000000-0000-0000-0000-0000000000aa"), "TestSaga", 0,
-                definition, definition.payload(), T0, 1, SagaStatus.RUNNING, null, 0, restartCount, null, rows),
+                definition, definition.payload(), T0, 1, SagaStatus.RUNNING, null, 0, restartCount, null,
+                TraceParent.ofSaga(UUID.fromString("00000000-0000-0000-0000-0000000000aa")), rows),
                 Map.of(), null);
     }
 
