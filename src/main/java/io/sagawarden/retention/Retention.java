@@ -17,8 +17,8 @@ import org.jboss.logging.Logger;
 /**
  * The leader deletes what has been kept long enough ({@link RetentionConfig}): ended sagas with their steps and
  * history, deadlock records, resolved alerts and delivered alert notifications. Each table's owner deletes its
- * own rows, a batch per transaction, oldest first, until none is left that old; the leader stops between batches
- * when it stops leading. {@link #runOnce(Instant)} takes the time as an argument, so tests move the clock.
+ * own rows, a batch per transaction, oldest first, resting {@code saga.retention.pause} between batches, until none
+ * is left that old; the leader stops between batches when it stops leading. {@link #runOnce(Instant)} takes the time as an argument, so tests move the clock.
  */
 @ApplicationScoped
 public class Retention {
@@ -82,7 +82,18 @@ public class Retention {
             deleted = QuarkusTransaction.requiringNew().call(() -> deleteBatch.apply(before, config.batchSize()));
             total += deleted;
             metrics.purged(table, deleted);
-        } while (deleted == config.batchSize() && leadership.isLeader());
+        } while (deleted == config.batchSize() && leadership.isLeader() && rested());
         return total;
+    }
+
+    /** Rests between batches; false when interrupted (the service is stopping). */
+    private boolean rested() {
+        try {
+            Thread.sleep(config.pause());
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 }

@@ -40,13 +40,14 @@ class ProductionStartIT {
     }
 
     @Test
-    void without_an_allow_list_it_exits_non_zero_and_says_what_is_missing() throws Exception {
+    void without_an_allow_list_it_exits_before_migrating_anything_and_says_what_is_missing() throws Exception {
         String database = PostgresTestDatabase.create();
         try {
             Started app = start(database, List.of("-Dsaga.security.enabled=false"));
 
             assertThat(app.exitCode()).as("exit code; output:%n%s", app.output()).isNotZero();
             assertThat(app.output()).contains("saga.participants.allowed-urls is not set");
+            assertThat(tables(database)).as("nothing migrated").isEmpty();
         } finally {
             PostgresTestDatabase.drop(database);
         }

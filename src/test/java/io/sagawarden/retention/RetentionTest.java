@@ -38,7 +38,7 @@ class RetentionTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("saga.retention.ended", "PT5S", "saga.retention.interval", "PT1S",
-                    "saga.retention.batch-size", "2");
+                    "saga.retention.batch-size", "2", "saga.retention.pause", "PT0S");
         }
     }
 
