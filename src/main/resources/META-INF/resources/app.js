@@ -81,11 +81,16 @@
     return String(n).padStart(width || 2, '0');
   }
 
+  /** Local time to the millisecond, with its zone: a whole saga often happens within one second. */
   function formatTime(iso) {
     if (!iso) return '—';
     const d = new Date(iso);
     if (Number.isNaN(d.getTime())) return String(iso);
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+    const offset = -d.getTimezoneOffset();
+    const zone = offset === 0 ? 'UTC'
+      : `UTC${offset > 0 ? '+' : '-'}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`;
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:`
+      + `${pad(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, '0')} ${zone}`;
   }
 
   function timeEl(iso) {
@@ -617,6 +622,7 @@
         item('Submitter', h('span', {dataset: {test: 'saga-submitter'}}, saga.submitter || '—')),
         item('Current step', saga.currentStep ? h('code', {}, saga.currentStep) : h('span', {class: 'muted'}, '—')),
         item('Labels', labelChips(saga.labels)),
+        item('Trace', saga.traceId ? h('code', {dataset: {test: 'saga-trace'}, title: 'W3C trace id of its participant calls'}, saga.traceId) : h('span', {class: 'muted'}, '—')),
         item('Created', timeEl(saga.createdAt)),
         item('Started', timeEl(saga.startedAt)),
         item('Updated', timeEl(saga.updatedAt)),
@@ -655,7 +661,7 @@
   function eventsTable(events) {
     if (events.length === 0) return empty('No events.');
     return table(['At', 'Event', 'Step', 'Detail'], events.map(e => h('tr', {dataset: {test: 'event-row', kind: e.kind}},
-      h('td', {class: 'nowrap'}, timeEl(e.at)),
+      h('td', {class: 'nowrap', dataset: {test: 'event-at'}}, timeEl(e.at)),
       h('td', {}, h('code', {}, e.kind)),
       h('td', {}, e.step ? h('code', {}, e.step) : h('span', {class: 'muted'}, '—')),
       h('td', {}, e.detail === null || e.detail === undefined ? h('span', {class: 'muted'}, '—') : h('pre', {class: 'detail'}, json(e.detail))))),

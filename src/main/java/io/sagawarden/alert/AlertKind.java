@@ -4,7 +4,8 @@ package io.sagawarden.alert;
 public enum AlertKind {
     LONG_RUNNING("warning"),
     STUCK("critical"),
-    DEADLOCK("critical"),
+    /** Recorded and counted, but handled already (a victim aborted): a page only when they spike (the Prometheus rule). */
+    DEADLOCK("warning"),
     RECOVERY_FAILED("critical"),
     COMPENSATION_FAILED("critical");
 

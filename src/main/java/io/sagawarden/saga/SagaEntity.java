@@ -51,6 +51,8 @@ public class SagaEntity extends PanacheEntityBase {
     public SagaReason abortReason;
     @Column(name = "lease_owner")
     public String leaseOwner;
+    @Column(name = "trace_parent")
+    public String traceParent;
     @Column(name = "lease_expires_at")
     public Instant leaseExpiresAt;
     @Column(name = "next_run_at")

@@ -59,6 +59,7 @@ public class SagaQueries {
         return new SagaView(saga.id, saga.type, saga.submitter, saga.status, saga.reason, saga.priority,
                 json.stringMap(saga.labels), saga.createdAt, saga.startedAt, saga.updatedAt, saga.endedAt, current,
                 steps.stream().map(this::stepView).toList(), held(id, queues), waitingFor(id, queues),
+                TraceParent.fromStored(saga.traceParent, saga.id).traceId(),
                 SagaActions.of(saga.status, saga.abortReason, saga.leaseOwner, saga.leaseExpiresAt, clock.instant()));
     }
 

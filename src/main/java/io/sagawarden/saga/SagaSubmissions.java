@@ -89,16 +89,17 @@ public class SagaSubmissions {
         UUID id = UUID.randomUUID();
         Optional<Instant> created = sagas.insert(id, definition, definitionJson, hash, submitter, key, trace);
         created.ifPresent(at -> submitted.fire(new SagaSubmitted(id, definition.priority())));
-        return created.map(at -> pendingView(id, submitter, definition, at));
+        return created.map(at -> pendingView(id, submitter, definition, at, trace));
     }
 
     /** The view of a saga just stored: nothing has run yet, so it is built from the definition alone. */
-    private static SagaView pendingView(UUID id, String submitter, SagaRequest definition, Instant createdAt) {
+    private static SagaView pendingView(UUID id, String submitter, SagaRequest definition, Instant createdAt,
+                                        TraceParent trace) {
         List<SagaView.Step> steps = definition.steps().stream().map(s -> new SagaView.Step(s.name(), StepStatus.PENDING,
                 0, null, null, null, null, new SagaView.Compensation(initialCompensation(s), 0, null))).toList();
         return new SagaView(id, definition.type(), submitter, SagaStatus.PENDING, null, definition.priority(), definition.labels(),
                 createdAt, null, createdAt, null, definition.steps().getFirst().name(), steps, List.of(), null,
-                SagaActions.of(SagaStatus.PENDING, null, null, null, createdAt));
+                (trace == null ? TraceParent.ofSaga(id) : trace).traceId(), SagaActions.of(SagaStatus.PENDING, null, null, null, createdAt));
     }
 
     private static CompensationStatus initialCompensation(SagaRequest.Step step) {

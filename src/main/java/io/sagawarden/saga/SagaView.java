@@ -11,7 +11,7 @@ import java.util.UUID;
 public record SagaView(
         UUID id, String type, String submitter, SagaStatus status, SagaReason reason, int priority, Map<String, String> labels,
         Instant createdAt, Instant startedAt, Instant updatedAt, Instant endedAt, String currentStep,
-        List<Step> steps, List<Lock> locks, WaitingFor waitingFor, List<String> actions) {
+        List<Step> steps, List<Lock> locks, WaitingFor waitingFor, String traceId, List<String> actions) {
 
     public record Step(String name, StepStatus status, int attempts, Instant startedAt, Instant endedAt,
                        JsonNode response, String lastError, Compensation compensation) {

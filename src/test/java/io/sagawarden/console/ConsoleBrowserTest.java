@@ -168,6 +168,9 @@ class ConsoleBrowserTest {
         assertThat(steps.getFirst().findElement(By.cssSelector("[data-test=compensation-status]")).getText()).isEqualTo("COMPENSATED");
         assertThat(browser.findElements(By.cssSelector("[data-test=event-row]"))).extracting(e -> e.getAttribute("data-kind"))
                 .contains("DEADLOCK_VICTIM", "COMPENSATED");
+        assertThat(browser.findElements(By.cssSelector("[data-test=event-at]"))).extracting(WebElement::getText)
+                .as("event times to the millisecond, with the zone").isNotEmpty()
+                .allMatch(t -> t.matches("\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\\.\\d{3} UTC([+-]\\d{2}:\\d{2})?"));
         assertThat(browser.findElements(By.id("saga-retry"))).as("retry of a compensated saga, which the API refuses").isEmpty();
         assertThat(browser.findElements(By.id("saga-abort"))).as("abort of an ended saga").isEmpty();
 

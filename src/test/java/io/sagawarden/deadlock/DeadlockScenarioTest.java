@@ -137,7 +137,7 @@ class DeadlockScenarioTest {
         List<String> kinds = given().get("/api/v1/sagas/" + low + "/events").then().extract().path("kind");
         assertThat(kinds).containsSubsequence("WAITING_FOR_LOCK", "DEADLOCK_VICTIM", "COMPENSATING", "COMPENSATED");
         Db db = Db.ofUrl(jdbcUrl);
-        assertThat(db.count("SELECT count(*) FROM alerts WHERE kind = 'DEADLOCK' AND severity = 'critical' AND saga_id = '" + low + "'"))
+        assertThat(db.count("SELECT count(*) FROM alerts WHERE kind = 'DEADLOCK' AND severity = 'warning' AND saga_id = '" + low + "'"))
                 .isEqualTo(1);
         assertThat(db.count("SELECT count(*) FROM deadlocks WHERE victim_saga_id IN ('" + low + "', '" + high + "')"))
                 .as("exactly one victim").isEqualTo(1);

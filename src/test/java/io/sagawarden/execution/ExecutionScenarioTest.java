@@ -13,14 +13,19 @@ import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import io.sagawarden.testing.Db;
+import io.sagawarden.metrics.SagaGauges;
 import io.sagawarden.testing.Eventually;
+import io.sagawarden.testing.Management;
 import io.sagawarden.testing.SagaBuilder;
 import io.sagawarden.testing.TestParticipant;
+import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,6 +38,9 @@ class ExecutionScenarioTest {
     private static final Set<String> TERMINAL = Set.of("COMPLETED", "COMPENSATED", "FAILED");
 
     private TestParticipant participant;
+
+    @Inject
+    SagaGauges gauges;
 
     @ConfigProperty(name = "quarkus.datasource.jdbc.url")
     String jdbcUrl;
@@ -201,11 +209,16 @@ class ExecutionScenarioTest {
         assertThat(failed.getString("steps[0].compensation.status")).isEqualTo("FAILED");
         assertThat(failed.getInt("steps[0].compensation.attempts")).isEqualTo(10);
         assertThat(failed.getString("steps[0].compensation.lastError")).contains("500");
+        gauges.runOnce();
+        double failedSagas = failedGauge();
+        assertThat(failedSagas).as("sagas_failed_pending, which the SagaWardenSagasFailed rule pages on").isGreaterThanOrEqualTo(1);
 
         participant.on("/release", TestParticipant.ok());
         given().contentType(ContentType.JSON).post("/api/v1/sagas/" + id + "/retry").then().statusCode(202);
         JsonPath retried = awaitEnd(id);
         assertThat(retried.getString("status")).isEqualTo("COMPENSATED");
+        gauges.runOnce();
+        assertThat(failedGauge()).isEqualTo(failedSagas - 1);
         assertThat(retried.getString("reason")).isEqualTo("STEP_FAILED");
         assertThat(retried.getString("steps[0].compensation.status")).isEqualTo("COMPENSATED");
         given().contentType(ContentType.JSON).post("/api/v1/sagas/" + id + "/retry").then().statusCode(409)
@@ -402,5 +415,11 @@ class ExecutionScenarioTest {
         } finally {
             db.execute("DROP TRIGGER refuse_marked_replies ON saga_steps; DROP FUNCTION refuse_marked_replies()");
         }
+    }
+
+    private static double failedGauge() {
+        Matcher m = Pattern.compile("(?m)^sagas_failed_pending (\\S+)$").matcher(Management.metrics());
+        assertThat(m.find()).as("the sagas_failed_pending gauge").isTrue();
+        return Double.parseDouble(m.group(1));
     }
 }

@@ -54,6 +54,7 @@ class TraceContextTest {
         assertThat(parsed).extracting(m -> m.group(1)).containsOnly(TRACE);
         assertThat(parsed).extracting(m -> m.group(3)).containsOnly("01");
         assertThat(parsed).extracting(m -> m.group(2)).doesNotHaveDuplicates().doesNotContain("00f067aa0ba902b7");
+        given().get("/api/v1/sagas/" + id).then().statusCode(200).body("traceId", org.hamcrest.Matchers.is(TRACE));
     }
 
     @Test
@@ -67,6 +68,8 @@ class TraceContextTest {
             String sent = participant.calls().get(before).header("traceparent");
             assertThat(sent).as("for a submission with traceparent %s", header)
                     .matches("00-" + id.replace("-", "") + "-[0-9a-f]{16}-01");
+            given().get("/api/v1/sagas/" + id).then().statusCode(200)
+                    .body("traceId", org.hamcrest.Matchers.is(id.replace("-", "")));
         }
     }
 

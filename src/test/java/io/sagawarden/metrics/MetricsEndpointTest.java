@@ -105,7 +105,7 @@ class MetricsEndpointTest {
         assertThat(value(samples, "sagas_failed_total", COMPENSATES)).isEqualTo(1.0);
 
         // Gauges read from PostgreSQL.
-        for (String gauge : List.of("sagas_active", "sagas_waiting", "locks_held")) {
+        for (String gauge : List.of("sagas_active", "sagas_waiting", "sagas_failed_pending", "locks_held")) {
             assertThat(samples).as("gauge %s", gauge)
                     .anySatisfy(l -> assertThat(l).matches(Pattern.quote(gauge) + "(\\{[^}]*})? [0-9.eE+-]+"));
         }
