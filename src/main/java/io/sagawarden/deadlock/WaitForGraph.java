@@ -162,9 +162,9 @@ public final class WaitForGraph {
      * Every wait of a saga of a deadlocked group: with queues, one edge per blocker, since taking sagas out of the
      * group breaks the chains that stand for several blockers; without, its edges in the cyclic core.
      */
-    private List<WaitEdge> waitsOf(UUID saga) {
+    private Collection<WaitEdge> waitsOf(UUID saga) {
         if (queues.isEmpty()) {
-            return core.containsVertex(saga) ? List.copyOf(core.outgoingEdgesOf(saga)) : List.of();
+            return core.containsVertex(saga) ? core.outgoingEdgesOf(saga) : List.of();
         }
         return blockedBy.computeIfAbsent(saga, s -> {
             Instant since = core.containsVertex(s) ? core.outgoingEdgesOf(s).stream().findFirst()

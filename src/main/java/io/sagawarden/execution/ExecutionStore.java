@@ -132,10 +132,12 @@ public class ExecutionStore {
     /** Saves a transition: what it lets go of in the lock manager first, so a busy resource leaves nothing half written. */
     private void save(SagaRun run, String node, boolean mayWait) {
         // A saga whose steps declare no locks has none to let go of: the lock manager is not asked.
-        if (run.takesLocks() && (run.status.isTerminal() || run.restarted())) {
-            locks.releaseAll(run.id, mayWait);
-        } else if (run.takesLocks() && run.compensationStarted()) {
-            locks.leaveQueues(run.id, mayWait);
+        if (run.takesLocks()) {
+            if (run.status.isTerminal() || run.restarted()) {
+                locks.releaseAll(run.id, mayWait);
+            } else if (run.compensationStarted()) {
+                locks.leaveQueues(run.id, mayWait);
+            }
         }
         if (!sagas.saveMove(run.move(node))) {
             switch (sagas.whyRefused(run.id, run.version, node)) {

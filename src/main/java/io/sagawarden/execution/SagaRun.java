@@ -32,6 +32,8 @@ public final class SagaRun {
     final List<StepRun> steps;
     /** The trace its participant calls belong to. */
     final TraceParent trace;
+    /** Some step declares locks; a saga none of whose steps does never holds or waits for any. */
+    private final boolean takesLocks;
     long version;
     SagaStatus status;
     SagaReason reason;
@@ -65,6 +67,7 @@ public final class SagaRun {
         this.payload = stored.payload();
         this.startedAt = stored.startedAt();
         this.trace = stored.trace();
+        this.takesLocks = definition.steps().stream().anyMatch(step -> !step.locks().isEmpty());
         this.steps = new ArrayList<>();
         for (StoredSaga.Step row : stored.steps()) {
             steps.add(new StepRun(definition.steps().get(row.index()), row));
@@ -118,9 +121,8 @@ public final class SagaRun {
         return definition;
     }
 
-    /** True when some step declares locks: a saga none of whose steps does never holds or waits for any. */
     boolean takesLocks() {
-        return definition.steps().stream().anyMatch(step -> !step.locks().isEmpty());
+        return takesLocks;
     }
 
     public JsonNode payload() {

@@ -2,6 +2,7 @@ package io.sagawarden.saga;
 
 import io.sagawarden.lock.LockMode;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -23,19 +24,24 @@ public sealed interface SagaEvent {
     /** The detail as stored; nulls are left out. */
     Map<String, Object> detail();
 
-    /** Every kind there is, as the schema's CHECK lists them. */
+    /** Every kind there is, as the schema's CHECK lists them; each record names its kind from here. */
+    enum Kind {
+        SUBMITTED, STARTED, RECLAIMED, WAITING_FOR_LOCK, LOCKS_GRANTED,
+        STEP_STARTED, COMPENSATION_STEP_STARTED, ACTION_CALLED, COMPENSATION_CALLED, STEP_RETRY_SCHEDULED,
+        COMPENSATION_RETRY_SCHEDULED, STEP_SUCCEEDED, STEP_FAILED, STEP_COMPENSATED, COMPENSATION_NOT_NEEDED,
+        COMPENSATION_FAILED, COMPENSATING, DEADLOCK_VICTIM, RESTARTED, RESTART_LIMIT_REACHED,
+        STUCK_RECOVERY_RETRY, STUCK_RECOVERY_COMPENSATE, COMPLETED, COMPENSATED, FAILED,
+        ABORT_REQUESTED, RETRY_REQUESTED
+    }
+
+    /** Every kind there is, by name. */
     static String[] kinds() {
-        return new String[] {"SUBMITTED", "STARTED", "RECLAIMED", "WAITING_FOR_LOCK", "LOCKS_GRANTED", "STEP_STARTED",
-            "COMPENSATION_STEP_STARTED", "ACTION_CALLED", "COMPENSATION_CALLED", "STEP_RETRY_SCHEDULED",
-            "COMPENSATION_RETRY_SCHEDULED", "STEP_SUCCEEDED", "STEP_FAILED", "STEP_COMPENSATED",
-            "COMPENSATION_NOT_NEEDED", "COMPENSATION_FAILED", "COMPENSATING", "DEADLOCK_VICTIM", "RESTARTED",
-            "RESTART_LIMIT_REACHED", "STUCK_RECOVERY_RETRY", "STUCK_RECOVERY_COMPENSATE", "COMPLETED", "COMPENSATED",
-            "FAILED", "ABORT_REQUESTED", "RETRY_REQUESTED"};
+        return Arrays.stream(Kind.values()).map(Kind::name).toArray(String[]::new);
     }
 
     record Submitted(String submitter, String idempotencyKey) implements SagaEvent {
         public String kind() {
-            return "SUBMITTED";
+            return Kind.SUBMITTED.name();
         }
 
         public Map<String, Object> detail() {
@@ -46,7 +52,7 @@ public sealed interface SagaEvent {
     /** Claimed for the first time ({@code previousOwner} null) or taken over from a node whose lease expired. */
     record Claimed(String node, String previousOwner) implements SagaEvent {
         public String kind() {
-            return previousOwner == null ? "STARTED" : "RECLAIMED";
+            return previousOwner == null ? Kind.STARTED.name() : Kind.RECLAIMED.name();
         }
 
         public Map<String, Object> detail() {
@@ -56,7 +62,7 @@ public sealed interface SagaEvent {
 
     record WaitingForLock(String step, String resource, LockMode mode) implements SagaEvent {
         public String kind() {
-            return "WAITING_FOR_LOCK";
+            return Kind.WAITING_FOR_LOCK.name();
         }
 
         public Map<String, Object> detail() {
@@ -67,7 +73,7 @@ public sealed interface SagaEvent {
     /** {@code waited}: from the first queueing for the step's locks, when it had to wait. */
     record LocksGranted(String step, Map<String, Long> fencingTokens, Duration waited) implements SagaEvent {
         public String kind() {
-            return "LOCKS_GRANTED";
+            return Kind.LOCKS_GRANTED.name();
         }
 
         public Map<String, Object> detail() {
@@ -78,7 +84,7 @@ public sealed interface SagaEvent {
     /** An attempt of a step's action, or of its compensation, begins. */
     record CallStarted(String step, boolean compensation, int attempt) implements SagaEvent {
         public String kind() {
-            return compensation ? "COMPENSATION_STEP_STARTED" : "STEP_STARTED";
+            return compensation ? Kind.COMPENSATION_STEP_STARTED.name() : Kind.STEP_STARTED.name();
         }
 
         public Map<String, Object> detail() {
@@ -90,7 +96,7 @@ public sealed interface SagaEvent {
     record Called(String step, boolean compensation, int attempt, Integer status, Duration took, String outcome,
                   String error) implements SagaEvent {
         public String kind() {
-            return compensation ? "COMPENSATION_CALLED" : "ACTION_CALLED";
+            return compensation ? Kind.COMPENSATION_CALLED.name() : Kind.ACTION_CALLED.name();
         }
 
         public Map<String, Object> detail() {
@@ -102,7 +108,7 @@ public sealed interface SagaEvent {
     record RetryScheduled(String step, boolean compensation, int attempt, Duration retryIn, String error)
             implements SagaEvent {
         public String kind() {
-            return compensation ? "COMPENSATION_RETRY_SCHEDULED" : "STEP_RETRY_SCHEDULED";
+            return compensation ? Kind.COMPENSATION_RETRY_SCHEDULED.name() : Kind.STEP_RETRY_SCHEDULED.name();
         }
 
         public Map<String, Object> detail() {
@@ -112,7 +118,7 @@ public sealed interface SagaEvent {
 
     record StepSucceeded(String step, int attempt) implements SagaEvent {
         public String kind() {
-            return "STEP_SUCCEEDED";
+            return Kind.STEP_SUCCEEDED.name();
         }
 
         public Map<String, Object> detail() {
@@ -122,7 +128,7 @@ public sealed interface SagaEvent {
 
     record StepFailed(String step, int attempt, String error, boolean mayHaveTakenEffect) implements SagaEvent {
         public String kind() {
-            return "STEP_FAILED";
+            return Kind.STEP_FAILED.name();
         }
 
         public Map<String, Object> detail() {
@@ -133,7 +139,7 @@ public sealed interface SagaEvent {
     /** {@code reason}: why the saga compensated; it stays in the event although a restarted saga clears it. */
     record StepCompensated(String step, int attempt, SagaReason reason) implements SagaEvent {
         public String kind() {
-            return "STEP_COMPENSATED";
+            return Kind.STEP_COMPENSATED.name();
         }
 
         public Map<String, Object> detail() {
@@ -143,7 +149,7 @@ public sealed interface SagaEvent {
 
     record CompensationNotNeeded(String step, String why) implements SagaEvent {
         public String kind() {
-            return "COMPENSATION_NOT_NEEDED";
+            return Kind.COMPENSATION_NOT_NEEDED.name();
         }
 
         public Map<String, Object> detail() {
@@ -153,7 +159,7 @@ public sealed interface SagaEvent {
 
     record CompensationFailed(String step, int attempts, String error) implements SagaEvent {
         public String kind() {
-            return "COMPENSATION_FAILED";
+            return Kind.COMPENSATION_FAILED.name();
         }
 
         public Map<String, Object> detail() {
@@ -163,7 +169,7 @@ public sealed interface SagaEvent {
 
     record Compensating(SagaReason reason) implements SagaEvent {
         public String kind() {
-            return "COMPENSATING";
+            return Kind.COMPENSATING.name();
         }
 
         public Map<String, Object> detail() {
@@ -173,7 +179,7 @@ public sealed interface SagaEvent {
 
     record DeadlockVictim(UUID deadlockId, String why) implements SagaEvent {
         public String kind() {
-            return "DEADLOCK_VICTIM";
+            return Kind.DEADLOCK_VICTIM.name();
         }
 
         public Map<String, Object> detail() {
@@ -183,7 +189,7 @@ public sealed interface SagaEvent {
 
     record Restarted(SagaReason after, int run, Duration delay) implements SagaEvent {
         public String kind() {
-            return "RESTARTED";
+            return Kind.RESTARTED.name();
         }
 
         public Map<String, Object> detail() {
@@ -193,7 +199,7 @@ public sealed interface SagaEvent {
 
     record RestartLimitReached(int restarts, int maxRestarts) implements SagaEvent {
         public String kind() {
-            return "RESTART_LIMIT_REACHED";
+            return Kind.RESTART_LIMIT_REACHED.name();
         }
 
         public Map<String, Object> detail() {
@@ -204,7 +210,7 @@ public sealed interface SagaEvent {
     /** The recovery monitor made a stuck saga run its step again ({@code compensate} false) or compensate. */
     record StuckRecovery(String step, boolean compensate, String cause, int recovery) implements SagaEvent {
         public String kind() {
-            return compensate ? "STUCK_RECOVERY_COMPENSATE" : "STUCK_RECOVERY_RETRY";
+            return compensate ? Kind.STUCK_RECOVERY_COMPENSATE.name() : Kind.STUCK_RECOVERY_RETRY.name();
         }
 
         public Map<String, Object> detail() {
@@ -226,7 +232,7 @@ public sealed interface SagaEvent {
 
     record AbortRequested(SagaReason reason, String by) implements SagaEvent {
         public String kind() {
-            return "ABORT_REQUESTED";
+            return Kind.ABORT_REQUESTED.name();
         }
 
         public Map<String, Object> detail() {
@@ -236,7 +242,7 @@ public sealed interface SagaEvent {
 
     record RetryRequested(String by) implements SagaEvent {
         public String kind() {
-            return "RETRY_REQUESTED";
+            return Kind.RETRY_REQUESTED.name();
         }
 
         public Map<String, Object> detail() {
