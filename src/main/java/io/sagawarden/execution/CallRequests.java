@@ -32,8 +32,11 @@ final class CallRequests {
         this.secrets = secrets;
     }
 
-    /** Throws {@link TemplateRenderer.UnresolvedTemplateException} when a template names nothing. */
-    ParticipantRequest render(SagaRun run, PlannedCall call) {
+    /**
+     * The request of {@code call}, carrying {@code traceparent}; throws
+     * {@link TemplateRenderer.UnresolvedTemplateException} when a template names nothing.
+     */
+    ParticipantRequest render(SagaRun run, PlannedCall call, String traceparent) {
         StepRun step = run.steps().get(call.stepIndex());
         SagaRequest.HttpCall spec = call.kind() == CallKind.ACTION
                 ? step.definition().action() : step.definition().compensation();
@@ -52,7 +55,7 @@ final class CallRequests {
         headers.put("Saga-Step", step.name());
         headers.put("Saga-Attempt", Integer.toString(call.attempt()));
         headers.put("Saga-Fencing-Tokens", run.fencingTokensHeader());
-        headers.put("traceparent", run.trace.forCall());
+        headers.put("traceparent", traceparent);
         return new ParticipantRequest(call.kind(), spec.method().name(), renderer.renderUrl(spec.url()), headers,
                 renderer.renderJson(spec.body()), spec.timeout() == null ? defaultTimeout : spec.timeout(),
                 new SecretValues(used));

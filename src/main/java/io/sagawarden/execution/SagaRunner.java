@@ -7,6 +7,7 @@ import io.sagawarden.metrics.SagaMetrics;
 import io.sagawarden.participant.CallKind;
 import io.sagawarden.participant.CallResult;
 import io.sagawarden.participant.ParticipantClient;
+import io.sagawarden.participant.ParticipantRequest;
 import io.sagawarden.participant.ParticipantSecrets;
 import io.sagawarden.participant.ParticipantsConfig;
 import io.sagawarden.saga.SagaEvent;
@@ -15,6 +16,7 @@ import io.sagawarden.saga.TemplateRenderer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
@@ -38,15 +40,17 @@ public class SagaRunner {
     private final SagaMachine machine;
     private final Duration lease;
     private final CallRequests requests;
+    private final SagaSpans spans;
 
     public SagaRunner(ExecutionStore store, ParticipantClient client, SagaMetrics metrics, NodeIdentity node,
                       Clock clock, ExecutionConfig config, ParticipantsConfig participants,
-                      ParticipantSecrets secrets, DeadlockConfig deadlocks) {
+                      ParticipantSecrets secrets, DeadlockConfig deadlocks, SagaSpans spans) {
         this.store = store;
         this.client = client;
         this.metrics = metrics;
         this.node = node;
         this.clock = clock;
+        this.spans = spans;
         this.lease = config.lease();
         ExecutionConfig.RetryDefaults a = config.actionRetry();
         ExecutionConfig.CompensationRetry c = config.compensationRetry();
@@ -65,11 +69,12 @@ public class SagaRunner {
 
     /** Claims up to {@code limit} due sagas and makes their first moves; run each with {@link #run}. */
     public List<ExecutionStore.Started> claim(int limit, Consumer<Duration> retryAt) {
+        Instant began = Instant.now();
         List<ExecutionStore.Started> started = store.claim(node.id(), lease, limit,
                 (r, locks) -> machine.advance(r, clock.instant(), locks));
         for (ExecutionStore.Started s : started) {
             if (!s.deferred()) {
-                committed(s.run(), retryAt);
+                committed(s.run(), began, retryAt);
             }
         }
         return started;
@@ -82,12 +87,14 @@ public class SagaRunner {
     public void run(ExecutionStore.Started started, Consumer<Duration> retryAt) {
         MDC.put("sagaId", started.id().toString());
         SagaRun run = started.run();
+        MDC.put("traceId", run.trace.traceId());
         try {
             Optional<PlannedCall> next = started.next();
             if (started.deferred()) {
+                Instant began = Instant.now();
                 run = store.load(started.id());
                 next = store.transition(run, node.id(), (r, locks) -> machine.advance(r, clock.instant(), locks));
-                committed(run, retryAt);
+                committed(run, began, retryAt);
             }
             while (next.isPresent()) {
                 PlannedCall call = next.get();
@@ -120,21 +127,29 @@ public class SagaRunner {
             letGo(started, retryAt);
         } finally {
             MDC.remove("sagaId");
+            MDC.remove("traceId");
         }
     }
 
     private CallResult call(SagaRun run, PlannedCall call) {
+        SagaSpans.CallSpan span = spans.call(run, call);
+        CallResult result;
         try {
-            return client.call(requests.render(run, call));
+            ParticipantRequest request = requests.render(run, call, span.traceparent());
+            span.request(request);
+            result = client.call(request);
         } catch (TemplateRenderer.UnresolvedTemplateException e) {
-            return CallResult.notCallable(e.getMessage());
+            result = CallResult.notCallable(e.getMessage());
         }
+        span.end(result);
+        return result;
     }
 
     private Optional<PlannedCall> record(SagaRun run, PlannedCall call, CallResult result, Consumer<Duration> retryAt) {
+        Instant began = Instant.now();
         Optional<PlannedCall> next = store.transition(run, node.id(),
                 (r, locks) -> machine.afterCall(r, call, result, clock.instant(), locks));
-        committed(run, retryAt);
+        committed(run, began, retryAt);
         return next;
     }
 
@@ -149,10 +164,11 @@ public class SagaRunner {
     }
 
     /**
-     * After a transition committed: its end in the log, the retry timer, and a clean slate for the next one.
-     * Metrics observe the committed history themselves ({@link io.sagawarden.saga.SagaRecorded}).
+     * After a transition committed: its end in the log, its span, the retry timer, and a clean slate for the next
+     * one. Metrics observe the committed history themselves ({@link io.sagawarden.saga.SagaRecorded}).
      */
-    private void committed(SagaRun run, Consumer<Duration> retryAt) {
+    private void committed(SagaRun run, Instant began, Consumer<Duration> retryAt) {
+        spans.transition(run, began);
         for (SagaEvent event : run.events()) {
             if (event instanceof SagaEvent.Ended ended) {
                 LOG.logf(ended.status() == SagaStatus.COMPLETED ? Logger.Level.DEBUG : Logger.Level.INFO,

@@ -1,5 +1,7 @@
 package io.sagawarden.saga;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
 import io.sagawarden.db.Page;
 import io.sagawarden.problem.Problem;
 import io.sagawarden.problem.QueryParams;
@@ -76,11 +78,21 @@ public class SagaResource {
                                    + "this trace (without a valid one, to a trace whose id is the saga's)")
                            @HeaderParam("traceparent") String traceparent) {
         SagaSubmissions.Submitted result = submissions.submit(body, idempotencyKey, caller.submitter(submitter),
-                TraceParent.parse(traceparent).orElse(null));
+                TraceParent.parse(traceparent).map(SagaResource::underThisRequest).orElse(null));
         if (!result.created()) {
             return Response.ok(result.saga()).build();
         }
         return Response.created(URI.create("/api/v1/sagas/" + result.saga().id())).entity(result.saga()).build();
+    }
+
+    /**
+     * The submission's trace under this request's own span, when the service traces requests (OpenTelemetry on):
+     * the saga's calls then hang under the {@code POST} that submitted it.
+     */
+    private static TraceParent underThisRequest(TraceParent submitted) {
+        SpanContext request = Span.current().getSpanContext();
+        return request.isValid() && request.getTraceId().equals(submitted.traceId())
+                ? submitted.under(request.getSpanId()) : submitted;
     }
 
     @GET

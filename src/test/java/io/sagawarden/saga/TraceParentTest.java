@@ -13,9 +13,11 @@ class TraceParentTest {
     private static final String TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 
     @Test
-    void a_valid_header_names_its_trace_and_flags() {
-        assertThat(TraceParent.parse("00-" + TRACE + "-00f067aa0ba902b7-01")).contains(new TraceParent(TRACE, "01"));
-        assertThat(TraceParent.parse(" 00-" + TRACE + "-00f067aa0ba902b7-00 ")).contains(new TraceParent(TRACE, "00"));
+    void a_valid_header_names_its_trace_parent_span_and_flags() {
+        assertThat(TraceParent.parse("00-" + TRACE + "-00f067aa0ba902b7-01"))
+                .contains(new TraceParent(TRACE, "00f067aa0ba902b7", "01"));
+        assertThat(TraceParent.parse(" 00-" + TRACE + "-00f067aa0ba902b7-00 "))
+                .hasValueSatisfying(t -> assertThat(t.sampled()).isFalse());
     }
 
     @Test
@@ -29,11 +31,15 @@ class TraceParentTest {
     }
 
     @Test
-    void a_saga_of_its_own_is_traced_by_its_id_and_each_call_is_a_new_span() {
+    void a_saga_of_its_own_is_traced_by_its_id_under_itself_and_each_call_is_a_new_span() {
         UUID saga = UUID.fromString("6f1c2b9e-3d7a-4c15-9b8e-2f4a7c9d0e11");
         TraceParent own = TraceParent.ofSaga(saga);
+        assertThat(own).isEqualTo(new TraceParent("6f1c2b9e3d7a4c159b8e2f4a7c9d0e11", "9b8e2f4a7c9d0e11", "01"));
         assertThat(TraceParent.fromStored(null, saga)).isEqualTo(own);
-        assertThat(TraceParent.fromStored(new TraceParent(TRACE, "00").stored(), saga)).isEqualTo(new TraceParent(TRACE, "00"));
+        TraceParent submitted = new TraceParent(TRACE, "00f067aa0ba902b7", "00");
+        assertThat(TraceParent.fromStored(submitted.stored(), saga)).isEqualTo(submitted);
+        assertThat(TraceParent.fromStored(TRACE + "-00", saga)).as("stored before parent spans were kept")
+                .isEqualTo(new TraceParent(TRACE, "9b8e2f4a7c9d0e11", "00"));
         Set<String> spans = new HashSet<>();
         for (int i = 0; i < 1000; i++) {
             String header = own.forCall();

@@ -17,8 +17,16 @@ public final class Sagas {
 
     /** Submits the saga (security off) and answers its id. */
     public static String submit(SagaBuilder saga) {
-        return given().contentType(ContentType.JSON).body(saga.json()).post("/api/v1/sagas")
-                .then().statusCode(201).extract().path("id");
+        return submit(saga, null);
+    }
+
+    /** Submits the saga (security off) with a {@code traceparent} header unless it is null; answers its id. */
+    public static String submit(SagaBuilder saga, String traceparent) {
+        var request = given().contentType(ContentType.JSON).body(saga.json());
+        if (traceparent != null) {
+            request.header("traceparent", traceparent);
+        }
+        return request.post("/api/v1/sagas").then().statusCode(201).extract().path("id");
     }
 
     /** The saga's view once it has ended, within 20 s. */
