@@ -1,20 +1,18 @@
 package io.sagawarden.execution;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.TextNode;
 import io.sagawarden.participant.CallKind;
 import io.sagawarden.participant.ParticipantRequest;
 import io.sagawarden.participant.ParticipantSecrets;
 import io.sagawarden.participant.SecretValues;
+import io.sagawarden.saga.CallRendering;
 import io.sagawarden.saga.SagaRequest;
-import io.sagawarden.saga.Template;
 import io.sagawarden.saga.TemplateRenderer;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -41,34 +39,24 @@ final class CallRequests {
         SagaRequest.HttpCall spec = call.kind() == CallKind.ACTION
                 ? step.definition().action() : step.definition().compensation();
         List<String> names = run.definition().steps().stream().map(SagaRequest.Step::name).toList();
-        TemplateRenderer renderer = new TemplateRenderer(names, t -> lookup(run, t));
+        CallRendering rendering = new CallRendering(names, CallRendering.values(run.payload(), name -> responseOf(run, name)));
         Set<String> used = new HashSet<>();
-        TemplateRenderer headerRenderer = new TemplateRenderer(names, t -> t.source() == Template.Source.SECRET
-                ? secrets.value(t.secretName()).map(v -> {
-                    used.add(v);
-                    return (JsonNode) TextNode.valueOf(v);
-                })
-                : lookup(run, t));
-        Map<String, String> headers = new LinkedHashMap<>(headerRenderer.renderHeaders(spec.headers()));
+        CallRendering.Rendered rendered = rendering.render(spec, name -> secrets.value(name).map(v -> {
+            used.add(v);
+            return v;
+        }));
+        Map<String, String> headers = new LinkedHashMap<>(rendered.headers());
         headers.put("Idempotency-Key", run.idempotencyKey(step, call.kind()));
         headers.put("Saga-Id", run.id().toString());
         headers.put("Saga-Step", step.name());
         headers.put("Saga-Attempt", Integer.toString(call.attempt()));
         headers.put("Saga-Fencing-Tokens", run.fencingTokensHeader());
         headers.put("traceparent", traceparent);
-        return new ParticipantRequest(call.kind(), spec.method().name(), renderer.renderUrl(spec.url()), headers,
-                renderer.renderJson(spec.body()), spec.timeout() == null ? defaultTimeout : spec.timeout(),
-                new SecretValues(used));
+        return new ParticipantRequest(call.kind(), rendered.method(), rendered.url(), headers, rendered.body(),
+                spec.timeout() == null ? defaultTimeout : spec.timeout(), new SecretValues(used));
     }
 
-    private static Optional<JsonNode> lookup(SagaRun run, Template template) {
-        if (template.source() == Template.Source.PAYLOAD) {
-            return TemplateRenderer.at(run.payload(), template.path());
-        }
-        if (template.source() == Template.Source.SECRET) {
-            return Optional.empty();
-        }
-        return run.steps().stream().filter(s -> s.name().equals(template.stepName())).findFirst()
-                .flatMap(s -> s.response() == null ? Optional.empty() : TemplateRenderer.at(s.response(), template.path()));
+    private static JsonNode responseOf(SagaRun run, String stepName) {
+        return run.steps().stream().filter(s -> s.name().equals(stepName)).findFirst().map(StepRun::response).orElse(null);
     }
 }

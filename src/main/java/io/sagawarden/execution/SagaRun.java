@@ -2,6 +2,7 @@ package io.sagawarden.execution;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sagawarden.participant.CallKind;
+import io.sagawarden.saga.CallRendering;
 import io.sagawarden.saga.SagaEvent;
 import io.sagawarden.saga.SagaMove;
 import io.sagawarden.saga.SagaReason;
@@ -158,13 +159,9 @@ public final class SagaRun {
         return restartCount + 1;
     }
 
-    /**
-     * The Idempotency-Key of a step's action or compensation in this run: the same on every attempt, new in every
-     * run, so a participant that de-duplicates on it applies a restarted run's effects again (API.md).
-     */
+    /** The Idempotency-Key of a step's action or compensation in this run ({@link CallRendering#idempotencyKey}). */
     public String idempotencyKey(StepRun step, CallKind kind) {
-        String key = id + ":" + step.name() + ":" + kind.key();
-        return runNumber() == 1 ? key : key + ":run" + runNumber();
+        return CallRendering.idempotencyKey(id, step.name(), kind, runNumber());
     }
 
     /** Non-null when this transition begins a participant call: the call's timeout. */

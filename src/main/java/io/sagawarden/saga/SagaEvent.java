@@ -31,7 +31,7 @@ public sealed interface SagaEvent {
         COMPENSATION_RETRY_SCHEDULED, STEP_SUCCEEDED, STEP_FAILED, STEP_COMPENSATED, COMPENSATION_NOT_NEEDED,
         COMPENSATION_FAILED, COMPENSATING, DEADLOCK_VICTIM, RESTARTED, RESTART_LIMIT_REACHED,
         STUCK_RECOVERY_RETRY, STUCK_RECOVERY_COMPENSATE, COMPLETED, COMPENSATED, FAILED,
-        ABORT_REQUESTED, RETRY_REQUESTED
+        ABORT_REQUESTED, RETRY_REQUESTED, RERUN_SUBMITTED
     }
 
     /** Every kind there is, by name. */
@@ -39,13 +39,19 @@ public sealed interface SagaEvent {
         return Arrays.stream(Kind.values()).map(Kind::name).toArray(String[]::new);
     }
 
-    record Submitted(String submitter, String idempotencyKey) implements SagaEvent {
+    /** {@code rerunOf}: the saga this one is a copy of, run again by {@code by}; both null for a submission. */
+    record Submitted(String submitter, String idempotencyKey, UUID rerunOf, String by) implements SagaEvent {
+        public Submitted(String submitter, String idempotencyKey) {
+            this(submitter, idempotencyKey, null, null);
+        }
+
         public String kind() {
             return Kind.SUBMITTED.name();
         }
 
         public Map<String, Object> detail() {
-            return details("submitter", submitter, "idempotencyKey", idempotencyKey);
+            return details("submitter", submitter, "idempotencyKey", idempotencyKey,
+                    "rerunOf", rerunOf == null ? null : rerunOf.toString(), "by", by);
         }
     }
 
@@ -247,6 +253,20 @@ public sealed interface SagaEvent {
 
         public Map<String, Object> detail() {
             return details("by", by);
+        }
+    }
+
+    /**
+     * An ended saga was run again as the new saga {@code sagaId}, by {@code by}; {@code idempotencyKey} is the rerun
+     * request's, which makes a retried rerun find that saga again.
+     */
+    record RerunSubmitted(UUID sagaId, String by, String idempotencyKey) implements SagaEvent {
+        public String kind() {
+            return Kind.RERUN_SUBMITTED.name();
+        }
+
+        public Map<String, Object> detail() {
+            return details("sagaId", sagaId.toString(), "by", by, "idempotencyKey", idempotencyKey);
         }
     }
 

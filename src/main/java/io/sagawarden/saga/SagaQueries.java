@@ -1,5 +1,6 @@
 package io.sagawarden.saga;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkus.panache.common.Sort;
 import io.sagawarden.db.Json;
 import io.sagawarden.db.Keyset;
@@ -11,10 +12,12 @@ import io.sagawarden.problem.FieldError;
 import io.sagawarden.problem.ProblemException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.time.Clock;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -27,6 +30,9 @@ import java.util.UUID;
  */
 @ApplicationScoped
 public class SagaQueries {
+
+    /** Beyond any deadline a saga can have (saga.limits.max-duration); 'infinity' reads as later still. */
+    private static final Instant NEVER = Instant.parse("9999-01-01T00:00:00Z");
 
     private final Sql sql;
     private final Json json;
@@ -56,11 +62,31 @@ public class SagaQueries {
         String current = saga.status.isTerminal() || saga.currentStep >= steps.size()
                 ? null : steps.get(saga.currentStep).name;
         Map<String, LockQueue> queues = locks.queuesOf(List.of(id));
+        Instant now = clock.instant();
+        JsonNode payload = json.tree(saga.payload);
+        Map<String, JsonNode> responses = new HashMap<>();
+        steps.stream().filter(s -> s.response != null).forEach(s -> responses.put(s.name, json.tree(s.response)));
+        RequestPreviews previews = new RequestPreviews(id, saga.restartCount + 1,
+                json.read(saga.definition, SagaRequest.class).steps(), payload, responses::get);
+        List<SagaEventEntity> events = SagaEventEntity.list("sagaId = ?1 and kind in ?2", Sort.by("id"), id,
+                ViewHistory.KINDS);
+        ViewHistory history = ViewHistory.of(events.stream().map(this::eventView).toList());
         return new SagaView(saga.id, saga.type, saga.submitter, saga.status, saga.reason, saga.priority,
-                json.stringMap(saga.labels), saga.createdAt, saga.startedAt, saga.updatedAt, saga.endedAt, current,
-                steps.stream().map(this::stepView).toList(), held(id, queues), waitingFor(id, queues),
-                TraceParent.fromStored(saga.traceParent, saga.id).traceId(),
-                SagaActions.of(saga.status, saga.abortReason, saga.leaseOwner, saga.leaseExpiresAt, clock.instant()));
+                json.stringMap(saga.labels), saga.createdAt, saga.startedAt, saga.updatedAt, saga.endedAt,
+                nextAttempt(saga, now), current, payload,
+                steps.stream().map(s -> stepView(s, responses.get(s.name), previews, history)).toList(),
+                held(id, queues), waitingFor(id, queues), TraceParent.fromStored(saga.traceParent, saga.id).traceId(),
+                history.rerunOf(), history.reruns(),
+                SagaActions.of(saga.status, saga.abortReason, saga.leaseOwner, saga.leaseExpiresAt, now));
+    }
+
+    /**
+     * When a saga that is not running now runs again by itself: its next_run_at, while that lies ahead. A waiting
+     * saga that only a release wakes has 'infinity' there, which reads as a date no deadline comes near.
+     */
+    private static Instant nextAttempt(SagaEntity saga, Instant now) {
+        Instant next = saga.nextRunAt;
+        return saga.status.isTerminal() || next == null || !next.isAfter(now) || next.isAfter(NEVER) ? null : next;
     }
 
     @Transactional
@@ -106,13 +132,21 @@ public class SagaQueries {
             throw notFound(sagaId);
         }
         List<SagaEventEntity> events = SagaEventEntity.list("sagaId", Sort.by("id"), sagaId);
-        return events.stream().map(e -> new EventView(e.at, e.kind, e.step, json.tree(e.detail))).toList();
+        return events.stream().map(this::eventView).toList();
     }
 
-    private SagaView.Step stepView(SagaStepEntity s) {
-        return new SagaView.Step(s.name, s.status, s.attempts, s.startedAt, s.endedAt, json.tree(s.response),
-                s.lastError, new SagaView.Compensation(s.compensationStatus, s.compensationAttempts,
-                s.compensationLastError));
+    private EventView eventView(SagaEventEntity e) {
+        return new EventView(e.at, e.kind, e.step, json.tree(e.detail));
+    }
+
+    private static SagaView.Step stepView(SagaStepEntity s, JsonNode response, RequestPreviews previews,
+                                          ViewHistory history) {
+        RequestPreviews.Preview action = previews.action(s.idx);
+        RequestPreviews.Preview compensation = previews.compensation(s.idx);
+        ViewHistory.Calls calls = history.calls(s.name);
+        return new SagaView.Step(s.name, s.status, s.attempts, s.startedAt, s.endedAt, action.request(), action.note(),
+                response, s.lastError, calls.shown(), calls.omitted(), new SagaView.Compensation(s.compensationStatus,
+                s.compensationAttempts, s.compensationLastError, compensation.request(), compensation.note()));
     }
 
     private static List<SagaView.Lock> held(UUID sagaId, Map<String, LockQueue> queues) {

@@ -36,9 +36,12 @@ public class SagaStore implements Wakeups {
 
     // ---- submission
 
-    /** Stores a new saga PENDING with its steps; empty when the submitter's idempotency key is taken already. */
-    public Optional<Instant> insert(UUID id, SagaRequest definition, String definitionJson, String hash, String submitter,
-                                    String key, TraceParent trace) {
+    /**
+     * Stores a new saga PENDING with its steps, and {@code submitted} as its first event: its submitter, its
+     * idempotency key, what it is a copy of. Empty when the submitter's idempotency key is taken already.
+     */
+    public Optional<Instant> insert(UUID id, SagaRequest definition, String definitionJson, String hash, TraceParent trace,
+                                    SagaEvent.Submitted submitted) {
         Optional<Instant> created = sql.queryOne("""
                 INSERT INTO sagas (id, type, status, priority, definition, payload, labels, on_deadlock, timeout_ms,
                                    lock_timeout_ms, submitter, idempotency_key, request_hash, trace_parent, next_run_at,
@@ -49,14 +52,15 @@ public class SagaStore implements Wakeups {
                 RETURNING created_at""", rs -> Sql.instant(rs, "created_at"),
                 id, definition.type(), definition.priority(), definitionJson, json.write(definition.payload()),
                 json.write(definition.labels()), definition.onDeadlock(), millis(definition.timeout()),
-                millis(definition.lockTimeout()), submitter, key, hash, trace == null ? null : trace.stored());
+                millis(definition.lockTimeout()), submitted.submitter(), submitted.idempotencyKey(), hash,
+                trace == null ? null : trace.stored());
         if (created.isPresent()) {
             List<SagaRequest.Step> steps = definition.steps();
             sql.batch("INSERT INTO saga_steps (saga_id, idx, name, compensation_status) VALUES (?, ?, ?, ?)",
                     IntStream.range(0, steps.size()).mapToObj(i -> new Object[] {id, i, steps.get(i).name(),
                             steps.get(i).compensation() == null ? CompensationStatus.NOT_NEEDED
                                     : CompensationStatus.NOT_STARTED}).toList());
-            append(id, definition.type(), List.of(new SagaEvent.Submitted(submitter, key)));
+            append(id, definition.type(), List.of(submitted));
         }
         return created;
     }
@@ -68,6 +72,33 @@ public class SagaStore implements Wakeups {
     public Optional<Keyed> byIdempotencyKey(String submitter, String key) {
         return sql.queryOne("SELECT id, request_hash FROM sagas WHERE submitter = ? AND idempotency_key = ?",
                 rs -> new Keyed(rs.getObject(1, UUID.class), rs.getString(2)), submitter, key);
+    }
+
+    /** A saga as a rerun reads it: its state, whose it is, and its stored definition. */
+    public record Original(SagaStatus status, String type, String submitter, String definition) {
+    }
+
+    /**
+     * Reads a saga to run it again, and holds its row until the caller's transaction ends, so that two reruns of it
+     * with one idempotency key are made one after the other and the second finds the first's saga.
+     */
+    public Optional<Original> lockForRerun(UUID id) {
+        return sql.queryOne("SELECT status, type, submitter, definition FROM sagas WHERE id = ? FOR NO KEY UPDATE",
+                rs -> new Original(SagaStatus.valueOf(rs.getString(1)), rs.getString(2), rs.getString(3), rs.getString(4)),
+                id);
+    }
+
+    /** The saga an earlier rerun of {@code id} by {@code by} with {@code key} created, from the history. */
+    public Optional<UUID> rerunByKey(UUID id, String by, String key) {
+        return sql.queryOne("""
+                SELECT CAST(detail ->> 'sagaId' AS uuid) FROM saga_events
+                WHERE saga_id = ? AND kind = 'RERUN_SUBMITTED' AND detail ->> 'by' = ? AND detail ->> 'idempotencyKey' = ?
+                ORDER BY id LIMIT 1""", rs -> rs.getObject(1, UUID.class), id, by, key);
+    }
+
+    /** Records in an ended saga's history that it was run again as another saga. */
+    public void recordRerun(UUID id, String type, SagaEvent.RerunSubmitted rerun) {
+        append(id, type, List.of(rerun));
     }
 
     // ---- execution

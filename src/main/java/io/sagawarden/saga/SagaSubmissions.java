@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.stream.IntStream;
 
 /** Accepts submitted sagas: validates them, stores them PENDING, and de-duplicates by idempotency key. */
 @ApplicationScoped
@@ -37,6 +38,7 @@ public class SagaSubmissions {
     }
 
     private final SagaStore sagas;
+    private final Json json;
     private final SagaQueries queries;
     private final SagaLimits limits;
     private final SagaRequestReader reader;
@@ -48,6 +50,7 @@ public class SagaSubmissions {
                            ParticipantAllowList allowList, ParticipantSecrets secrets, ThisService thisService,
                            Event<SagaSubmitted> submitted) {
         this.sagas = sagas;
+        this.json = json;
         this.queries = queries;
         this.limits = limits;
         this.reader = new SagaRequestReader(json.mapper());
@@ -84,22 +87,72 @@ public class SagaSubmissions {
      * Stores the saga, its steps and its first event and answers with the saga as stored; empty when the
      * idempotency key was taken already.
      */
-    Optional<SagaView> store(SagaRequest definition, String definitionJson, String hash, String submitter, String key,
-                             TraceParent trace) {
+    private Optional<SagaView> store(SagaRequest definition, String definitionJson, String hash, String submitter,
+                                     String key, TraceParent trace) {
         UUID id = UUID.randomUUID();
-        Optional<Instant> created = sagas.insert(id, definition, definitionJson, hash, submitter, key, trace);
-        created.ifPresent(at -> submitted.fire(new SagaSubmitted(id, definition.priority())));
+        Optional<Instant> created = insert(id, definition, definitionJson, hash, trace,
+                new SagaEvent.Submitted(submitter, key));
         return created.map(at -> pendingView(id, submitter, definition, at, trace));
+    }
+
+    private Optional<Instant> insert(UUID id, SagaRequest definition, String definitionJson, String hash,
+                                     TraceParent trace, SagaEvent.Submitted event) {
+        Optional<Instant> created = sagas.insert(id, definition, definitionJson, hash, trace, event);
+        created.ifPresent(at -> submitted.fire(new SagaSubmitted(id, definition.priority())));
+        return created;
+    }
+
+    /**
+     * Runs an ended saga again: a new saga with its definition (payload, steps, labels, priority, everything), the
+     * same submitter's, its own trace, linked both ways in the histories. The definition is checked again as a
+     * submission is, since the allow-list and the secrets may have changed since. With {@code idempotencyKey}, a
+     * retried rerun of the same saga by the same caller finds the saga the first one made ({@code created} false).
+     * The key is kept in the ended saga's history rather than as the new saga's submission key: the new saga is the
+     * submitter's, and an operator's key must not take or meet one of the submitter's own.
+     */
+    public Submitted rerun(UUID id, SagaScope scope, String by, String idempotencyKey) {
+        QueryParams.text("Idempotency-Key", idempotencyKey, MAX_HEADER_LENGTH);
+        record Made(UUID id, boolean created) {
+        }
+        Made made = QuarkusTransaction.requiringNew().call(() -> {
+            SagaStore.Original original = sagas.lockForRerun(id).filter(o -> scope.includes(o.submitter()))
+                    .orElseThrow(() -> SagaQueries.notFound(id));
+            Optional<UUID> earlier = idempotencyKey == null ? Optional.empty() : sagas.rerunByKey(id, by, idempotencyKey);
+            if (earlier.isPresent()) {
+                return new Made(earlier.get(), false);
+            }
+            if (!original.status().isTerminal()) {
+                throw new ProblemException.Conflict("saga " + id + " is " + original.status()
+                        + "; only a saga that has ended can be run again");
+            }
+            SagaRequest definition = json.read(original.definition(), SagaRequest.class);
+            validator.validate(definition);
+            String definitionJson = write(definition);
+            UUID copy = UUID.randomUUID();
+            insert(copy, definition, definitionJson, sha256(definitionJson), null,
+                    new SagaEvent.Submitted(original.submitter(), null, id, by));
+            sagas.recordRerun(id, original.type(), new SagaEvent.RerunSubmitted(copy, by, idempotencyKey));
+            return new Made(copy, true);
+        });
+        return new Submitted(queries.view(made.id(), scope), made.created());
     }
 
     /** The view of a saga just stored: nothing has run yet, so it is built from the definition alone. */
     private static SagaView pendingView(UUID id, String submitter, SagaRequest definition, Instant createdAt,
                                         TraceParent trace) {
-        List<SagaView.Step> steps = definition.steps().stream().map(s -> new SagaView.Step(s.name(), StepStatus.PENDING,
-                0, null, null, null, null, new SagaView.Compensation(initialCompensation(s), 0, null))).toList();
-        return new SagaView(id, definition.type(), submitter, SagaStatus.PENDING, null, definition.priority(), definition.labels(),
-                createdAt, null, createdAt, null, definition.steps().getFirst().name(), steps, List.of(), null,
-                (trace == null ? TraceParent.ofSaga(id) : trace).traceId(), SagaActions.of(SagaStatus.PENDING, null, null, null, createdAt));
+        RequestPreviews previews = new RequestPreviews(id, 1, definition.steps(), definition.payload(), step -> null);
+        List<SagaView.Step> steps = IntStream.range(0, definition.steps().size()).mapToObj(i -> {
+            SagaRequest.Step s = definition.steps().get(i);
+            RequestPreviews.Preview action = previews.action(i);
+            RequestPreviews.Preview compensation = previews.compensation(i);
+            return new SagaView.Step(s.name(), StepStatus.PENDING, 0, null, null, action.request(), action.note(), null,
+                    null, List.of(), 0, new SagaView.Compensation(initialCompensation(s), 0, null, compensation.request(),
+                    compensation.note()));
+        }).toList();
+        return new SagaView(id, definition.type(), submitter, SagaStatus.PENDING, null, definition.priority(),
+                definition.labels(), createdAt, null, createdAt, null, null, definition.steps().getFirst().name(),
+                definition.payload(), steps, List.of(), null, (trace == null ? TraceParent.ofSaga(id) : trace).traceId(),
+                null, List.of(), SagaActions.of(SagaStatus.PENDING, null, null, null, createdAt));
     }
 
     private static CompensationStatus initialCompensation(SagaRequest.Step step) {

@@ -11,10 +11,19 @@ class SagaActionsTest {
     private static final Instant NOW = Instant.parse("2026-01-01T12:00:00Z");
 
     @Test
-    void ended_sagas_offer_nothing_but_a_failed_one_offers_retry() {
-        assertThat(SagaActions.of(SagaStatus.COMPLETED, null, null, null, NOW)).isEmpty();
-        assertThat(SagaActions.of(SagaStatus.COMPENSATED, null, null, null, NOW)).isEmpty();
-        assertThat(SagaActions.of(SagaStatus.FAILED, null, null, null, NOW)).containsExactly("retry");
+    void ended_sagas_offer_a_rerun_and_a_failed_one_a_retry_too() {
+        assertThat(SagaActions.of(SagaStatus.COMPLETED, null, null, null, NOW)).containsExactly("rerun");
+        assertThat(SagaActions.of(SagaStatus.COMPENSATED, null, null, null, NOW)).containsExactly("rerun");
+        assertThat(SagaActions.of(SagaStatus.FAILED, null, null, null, NOW)).containsExactly("retry", "rerun");
+    }
+
+    @Test
+    void a_saga_that_has_not_ended_offers_no_rerun() {
+        for (SagaStatus status : SagaStatus.values()) {
+            if (!status.isTerminal()) {
+                assertThat(SagaActions.of(status, null, null, null, NOW)).doesNotContain("rerun");
+            }
+        }
     }
 
     @Test

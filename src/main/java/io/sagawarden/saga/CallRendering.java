@@ -1,0 +1,63 @@
+package io.sagawarden.saga;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import io.sagawarden.participant.CallKind;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * A step's call rendered from its definition as a participant receives it (API.md, "Templates"): the URL, header
+ * values and body filled from the payload and the steps' replies. The executor's call and the saga view's preview
+ * are both rendered here, so what an operator sees is what is sent. Secrets come from the caller's own function and
+ * fill header values only; anywhere else a secret template resolves to nothing. Plain Java.
+ */
+public final class CallRendering {
+
+    /** What a call sends, but for the saga's own headers. */
+    public record Rendered(String method, String url, Map<String, String> headers, JsonNode body) {
+    }
+
+    private final List<String> stepNames;
+    private final Function<Template, Optional<JsonNode>> values;
+
+    /** {@code values}: what a template names, or empty; see {@link #values(JsonNode, Function)}. */
+    public CallRendering(List<String> stepNames, Function<Template, Optional<JsonNode>> values) {
+        this.stepNames = stepNames;
+        this.values = values;
+    }
+
+    /** The values templates name: the payload, and each step's reply by step name (null while it has none). */
+    public static Function<Template, Optional<JsonNode>> values(JsonNode payload, Function<String, JsonNode> responseOf) {
+        return template -> switch (template.source()) {
+            case PAYLOAD -> TemplateRenderer.at(payload, template.path());
+            case STEP_RESPONSE -> Optional.ofNullable(responseOf.apply(template.stepName()))
+                    .flatMap(response -> TemplateRenderer.at(response, template.path()));
+            case SECRET -> Optional.empty();
+        };
+    }
+
+    /**
+     * Renders {@code call}, with {@code secret} giving the value of each secret a header names; throws
+     * {@link TemplateRenderer.UnresolvedTemplateException} when a template names nothing.
+     */
+    public Rendered render(SagaRequest.HttpCall call, Function<String, Optional<String>> secret) {
+        TemplateRenderer renderer = new TemplateRenderer(stepNames, values);
+        TemplateRenderer headerRenderer = new TemplateRenderer(stepNames, t -> t.source() == Template.Source.SECRET
+                ? secret.apply(t.secretName()).map(TextNode::valueOf) : values.apply(t));
+        Map<String, String> headers = headerRenderer.renderHeaders(call.headers());
+        return new Rendered(call.method().name(), renderer.renderUrl(call.url()), headers, renderer.renderJson(call.body()));
+    }
+
+    /**
+     * The Idempotency-Key of a step's action or compensation in run {@code run}: the same on every attempt, new in
+     * every run, so a participant that de-duplicates on it applies a restarted run's effects again (API.md).
+     */
+    public static String idempotencyKey(UUID saga, String step, CallKind kind, int run) {
+        String key = saga + ":" + step + ":" + kind.key();
+        return run == 1 ? key : key + ":run" + run;
+    }
+}
