@@ -43,17 +43,46 @@ public class LockQueries {
             }
             List<LockQueue.Waiter> order = queue.waiters();
             for (int i = 0; i < order.size(); i++) {
-                LockQueue.Waiter w = order.get(i);
-                if (sagaId == null || sagaId.equals(w.saga())) {
-                    List<UUID> blockers = nearestFirst(queue.blockers(w.saga(), w.mode()));
-                    waiting.add(new LockView.Waiting(res, w.saga(), w.mode(), w.upgrade(), w.since(), i + 1,
-                            blockers.subList(0, Math.min(blockers.size(), LockView.MAX_BLOCKERS_SHOWN)), blockers.size()));
+                if (sagaId == null || sagaId.equals(order.get(i).saga())) {
+                    waiting.add(waiting(res, queue, i));
                 }
             }
         });
         held.sort(Comparator.comparing(LockView.Held::resource).thenComparing(LockView.Held::grantedAt));
         waiting.sort(Comparator.comparing(LockView.Waiting::resource).thenComparingInt(LockView.Waiting::position));
         return new LockView(held, waiting);
+    }
+
+    /**
+     * The {@code limit} requests queued longest, longest first, each with its place and blockers as {@link #locks}
+     * shows them: the sagas that have waited longest are the ones an operator looks at first.
+     */
+    @Transactional
+    public List<LockView.Waiting> longestWaits(int limit) {
+        record Queued(String resource, UUID saga) {
+        }
+        List<Queued> oldest = sql.query("SELECT resource, saga_id FROM lock_waits ORDER BY queued_at, seq LIMIT ?",
+                rs -> new Queued(rs.getString(1), rs.getObject(2, UUID.class)), limit);
+        Map<String, LockQueue> queues = locks.queues(oldest.stream().map(Queued::resource).distinct().toList());
+        List<LockView.Waiting> waiting = new ArrayList<>();
+        for (Queued q : oldest) {
+            List<LockQueue.Waiter> order = queues.get(q.resource()).waiters();
+            for (int i = 0; i < order.size(); i++) {
+                if (order.get(i).saga().equals(q.saga())) {
+                    waiting.add(waiting(q.resource(), queues.get(q.resource()), i));
+                }
+            }
+        }
+        waiting.sort(Comparator.comparing(LockView.Waiting::queuedAt));
+        return waiting;
+    }
+
+    /** The {@code i}-th request in {@code queue}'s order, with its nearest blockers. */
+    private static LockView.Waiting waiting(String resource, LockQueue queue, int i) {
+        LockQueue.Waiter w = queue.waiters().get(i);
+        List<UUID> blockers = nearestFirst(queue.blockers(w.saga(), w.mode()));
+        return new LockView.Waiting(resource, w.saga(), w.mode(), w.upgrade(), w.since(), i + 1,
+                blockers.subList(0, Math.min(blockers.size(), LockView.MAX_BLOCKERS_SHOWN)), blockers.size());
     }
 
     /** Holders, then the requests ahead from the nearest back to the front of the queue; each saga once. */

@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
@@ -16,6 +15,7 @@ import io.sagawarden.recovery.RecoveryMonitor;
 import io.sagawarden.testing.Chromium;
 import io.sagawarden.testing.CrossSitePage;
 import io.sagawarden.testing.Eventually;
+import io.sagawarden.testing.ManualRecoveryProfile;
 import io.sagawarden.testing.SagaBuilder;
 import io.sagawarden.testing.TestParticipant;
 import jakarta.inject.Inject;
@@ -48,16 +48,8 @@ import org.openqa.selenium.WebElement;
  * dev mode: the console says so, and asks for the operator's name.
  */
 @QuarkusTest
-@TestProfile(ConsoleBrowserTest.MonitorDrivenByTheTest.class)
+@TestProfile(ManualRecoveryProfile.class)
 class ConsoleBrowserTest {
-
-    /** The test moves the monitor's clock itself; a scheduled round on the real clock would resolve its alerts early. */
-    public static class MonitorDrivenByTheTest implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("saga.recovery.interval", "PT1H");
-        }
-    }
 
     private static final Duration WAIT = Chromium.WAIT;
     private static final Set<String> TERMINAL = Set.of("COMPLETED", "COMPENSATED", "FAILED");

@@ -9,10 +9,12 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 import io.restassured.specification.RequestSpecification;
+import io.sagawarden.testing.Eventually;
 import io.sagawarden.testing.KeycloakServer;
 import io.sagawarden.testing.Management;
 import io.sagawarden.testing.SecuredProfile;
 import io.sagawarden.testing.TestParticipant;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,8 +47,8 @@ class AccessMatrixTest {
     private record Endpoint(String name, BiFunction<RequestSpecification, Fixture, Integer> call, int... expected) {
     }
 
-    /** Sagas the calls read and act on: alice's, held still by a participant that does not answer. */
-    private record Fixture(String aliceSaga) {
+    /** Sagas the calls read and act on: alice's, held still by a participant that does not answer, and one that ended. */
+    private record Fixture(String aliceSaga, String aliceEnded) {
     }
 
     static {
@@ -82,9 +84,19 @@ class AccessMatrixTest {
                 .post("/api/v1/sagas").then().statusCode(201).extract().path("id");
     }
 
+    /** A saga of alice's that has ended COMPLETED. */
+    static String aliceEndsASaga() {
+        String id = as("alice").contentType(ContentType.JSON).body(aSaga().type("EndedSaga")
+                        .step("done", participant.url("/done")).json())
+                .post("/api/v1/sagas").then().statusCode(201).extract().path("id");
+        Eventually.await("alice's saga to end", Duration.ofSeconds(20),
+                () -> as("alice").get("/api/v1/sagas/" + id).then().extract().<String>path("status"), "COMPLETED"::equals);
+        return id;
+    }
+
     @TestFactory
     Stream<DynamicTest> every_role_at_every_endpoint() {
-        Fixture fixture = new Fixture(aliceHoldsASaga());
+        Fixture fixture = new Fixture(aliceHoldsASaga(), aliceEndsASaga());
         String body = aSaga().type("MatrixSaga").step("one", participant.url("/one")).json();
         //                                                      alice bob vera otto nobody
         List<Endpoint> endpoints = List.of(
@@ -101,6 +113,10 @@ class AccessMatrixTest {
                 // Allowed for an operator, and refused by the saga's state: its node is running it right now.
                 new Endpoint("POST /api/v1/sagas/{alice's}/retry", (r, f) -> r.contentType(ContentType.JSON)
                         .post("/api/v1/sagas/" + f.aliceSaga() + "/retry").statusCode(), 403, 403, 403, 409, 401),
+                // A submitter runs its own ended sagas again (each time a new saga), as it aborts them.
+                new Endpoint("POST /api/v1/sagas/{alice's ended}/rerun", (r, f) -> r.contentType(ContentType.JSON)
+                        .post("/api/v1/sagas/" + f.aliceEnded() + "/rerun").statusCode(), 201, 404, 403, 201, 401),
+                new Endpoint("GET /api/v1/overview", (r, f) -> r.get("/api/v1/overview").statusCode(), 403, 403, 200, 200, 401),
                 new Endpoint("GET /api/v1/locks", (r, f) -> r.get("/api/v1/locks").statusCode(), 403, 403, 200, 200, 401),
                 new Endpoint("GET /api/v1/deadlocks", (r, f) -> r.get("/api/v1/deadlocks").statusCode(), 403, 403, 200, 200, 401),
                 new Endpoint("GET /api/v1/deadlocks/{unknown}", (r, f) -> r.get("/api/v1/deadlocks/" + UUID.randomUUID())
