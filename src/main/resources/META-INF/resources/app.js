@@ -132,10 +132,22 @@
     return JSON.stringify(value, null, indent);
   }
 
+  /**
+   * A table in a container of its own that scrolls sideways when the screen is narrower than the table, so the page
+   * never does. Each cell carries its column's name, which a stacked table (class `stack`) shows on a phone.
+   */
   function table(headers, rows, attrs) {
-    return h('table', Object.assign({class: 'grid'}, attrs || {}),
+    const a = Object.assign({}, attrs || {});
+    a.class = 'grid' + (a.class ? ' ' + a.class : '');
+    for (const row of [].concat(rows).flat(Infinity)) {
+      if (!(row instanceof Element)) continue;
+      [...row.children].forEach((cell, i) => {
+        if (headers[i] && !cell.dataset.label) cell.dataset.label = headers[i];
+      });
+    }
+    return h('div', {class: 'table-scroll'}, h('table', a,
       h('thead', {}, h('tr', {}, headers.map(x => h('th', {scope: 'col'}, x)))),
-      h('tbody', {}, rows));
+      h('tbody', {}, rows)));
   }
 
   function empty(text, attrs) {
@@ -194,13 +206,13 @@
     return name ? {'Saga-Operator': name} : {};
   }
 
-  /** Whether to offer an action: the API decides, the console only hides what would be refused. */
   /** An action the caller's roles allow and, for a saga, one the API would accept now (its `actions`). */
   function may(action, saga) {
     if (saga && !(saga.actions || []).includes(action)) return false;
     const roles = state.who.roles;
     if (roles.includes('saga-operator')) return true;
-    return action === 'abort' && roles.includes('saga-submitter') && (state.who.open || (saga && saga.submitter === state.who.user));
+    return (action === 'abort' || action === 'rerun') && roles.includes('saga-submitter')
+      && (state.who.open || (saga && saga.submitter === state.who.user));
   }
 
   /** Unresolved alerts (OPEN and ACKNOWLEDGED), newest first. */
@@ -358,7 +370,7 @@
   function alertsTable(alerts, onAck) {
     if (alerts.length === 0) return empty('No alerts. All quiet.', {dataset: {test: 'no-alerts'}});
     return table(['Severity', 'Kind', 'Saga', 'What', 'Raised', 'State', ''], alerts.map(a => alertRow(a, onAck)),
-      {id: 'alerts-table', dataset: {test: 'alerts-table'}});
+      {id: 'alerts-table', class: 'stack', dataset: {test: 'alerts-table'}});
   }
 
   async function acknowledge(alert, button, after) {
@@ -419,6 +431,67 @@
       {dataset: {test: 'deadlocks-table'}});
   }
 
+  /** The sagas in a wait's way, the nearest first, and how many more there are. */
+  function blockerLinks(wait) {
+    const shown = wait.blockedBy || [];
+    if (shown.length === 0) return h('span', {class: 'muted'}, '—');
+    return [shown.map(id => [sagaLink(id), ' ']),
+      wait.blockedByCount > shown.length ? h('span', {class: 'muted'}, `and ${wait.blockedByCount - shown.length} more`) : null];
+  }
+
+  const ACTIVE = ['PENDING', 'RUNNING', 'WAITING', 'COMPENSATING'];
+
+  function statusCounts(overview) {
+    const counts = overview.counts || {};
+    const tile = status => hashLink('#/sagas' + query({status}),
+      [h('span', {class: 'count-number'}, String(counts[status] || 0)), h('span', {class: 'count-label'}, status)],
+      {class: `count-tile status-${token(status)}`, dataset: {test: 'status-count', status}, title: `List the ${status} sagas`});
+    const group = (title, statuses) => h('div', {class: 'count-group'}, h('h3', {}, title), h('div', {class: 'count-tiles'}, statuses.map(tile)));
+    return h('div', {class: 'count-groups', dataset: {test: 'status-counts'}},
+      group('Now', ACTIVE),
+      group('Waiting for an operator', ['FAILED']),
+      group('Ended in the last 24 h', ['COMPLETED', 'COMPENSATED']));
+  }
+
+  function overviewWaits(overview) {
+    const waits = overview.waiting || [];
+    if (waits.length === 0) return empty('No saga waits for a lock.', {dataset: {test: 'no-overview-waits'}});
+    const all = (overview.counts || {}).WAITING || 0;
+    return [
+      all > waits.length ? h('p', {class: 'hint'}, `The ${waits.length} longest waits; ${all} sagas wait in all.`) : null,
+      table(['Saga', 'Step', 'Wants', 'Resource', 'Waiting for', 'Place', 'Blocked by'], waits.map(w => h('tr', {dataset: {test: 'overview-wait-row', sagaId: w.sagaId}},
+        h('td', {}, sagaLink(w.sagaId), h('div', {class: 'muted small'}, `${w.type} · priority ${w.priority}`)),
+        h('td', {}, w.step ? h('code', {}, w.step) : h('span', {class: 'muted'}, '—')),
+        h('td', {}, badge(w.mode, 'mode')),
+        h('td', {}, h('code', {}, w.resource)),
+        h('td', {class: 'nowrap', dataset: {test: 'overview-wait-duration'}, title: `queued ${formatTime(w.since)}`}, isoDuration(w.waited)),
+        h('td', {class: 'num'}, String(w.position)),
+        h('td', {dataset: {test: 'overview-wait-blockers'}}, blockerLinks(w)))), {dataset: {test: 'overview-waits'}})];
+  }
+
+  function recentlyEnded(overview) {
+    const rows = (overview.recentlyFailed || []).concat(overview.recentlyCompensated || [])
+      .sort((a, b) => String(b.endedAt).localeCompare(String(a.endedAt)));
+    if (rows.length === 0) return empty('No saga failed or compensated in the last 24 hours.', {dataset: {test: 'no-recent-ended'}});
+    return table(['Saga', 'Status', 'Reason', 'Ended'], rows.map(s => h('tr', {dataset: {test: 'recent-ended-row', sagaId: s.sagaId, status: s.status}},
+      h('td', {}, sagaLink(s.sagaId), h('div', {class: 'muted small'}, s.type)),
+      h('td', {}, badge(s.status)),
+      h('td', {}, s.reason ? badge(s.reason, 'reason') : h('span', {class: 'muted'}, '—')),
+      h('td', {}, timeEl(s.endedAt)))), {class: 'compact', dataset: {test: 'recent-ended'}});
+  }
+
+  function recoveredTable(overview) {
+    const rows = overview.recovered || [];
+    if (rows.length === 0) return empty('No saga had to be recovered in the last 24 hours.', {dataset: {test: 'no-recovered'}});
+    return table(['Saga', 'Recovery', 'Cause', 'Last', 'Now'], rows.map(r => h('tr', {dataset: {test: 'recovered-row', sagaId: r.sagaId}},
+      h('td', {}, sagaLink(r.sagaId), h('div', {class: 'muted small'}, r.type)),
+      h('td', {}, h('code', {class: 'kind'}, String(r.kind || '').replace(/^STUCK_RECOVERY_/, '').toLowerCase()),
+        r.recoveries > 1 ? h('span', {class: 'muted small'}, ` ×${r.recoveries}`) : null),
+      h('td', {}, r.cause ? badge(r.cause, 'cause') : h('span', {class: 'muted'}, '—')),
+      h('td', {}, timeEl(r.at)),
+      h('td', {}, badge(r.status), r.reason ? h('div', {class: 'muted small'}, r.reason) : null))), {class: 'compact', dataset: {test: 'recovered'}});
+  }
+
   function overviewView(root) {
     const stateFilter = h('select', {id: 'alert-state', 'aria-label': 'Alert state'},
       h('option', {value: 'UNRESOLVED'}, 'Open and acknowledged'),
@@ -432,9 +505,20 @@
     const alerts = region({id: 'alerts'});
     const stuck = region({id: 'stuck'});
     const deadlocks = region({id: 'recent-deadlocks'});
+    const sagaCounts = region({id: 'status-counts'});
+    const waits = region({id: 'overview-waits'});
+    const ended = region({id: 'recent-ended'});
+    const recovered = region({id: 'recovered'});
     const counts = h('span', {class: 'counts muted'});
 
     root.append(
+      section('Sagas', {id: 'counts-section'}, sagaCounts.el),
+      section('Waiting longest for a lock', {id: 'waits-section'},
+        h('p', {class: 'hint'}, 'Sagas queued for a lock, the longest wait first, with the sagas in their way.'), waits.el),
+      h('div', {class: 'overview-grid'},
+        section('Failed or compensated, last 24 h', {id: 'ended-section'}, ended.el),
+        section('Recovered from being stuck, last 24 h', {id: 'recovered-section'},
+          h('p', {class: 'hint'}, 'Its STUCK alert resolves once a saga is recovered; the recovery stays here.'), recovered.el)),
       h('section', {class: 'panel', id: 'alerts-section'},
         h('div', {class: 'panel-head'}, h('h2', {}, 'Alerts ', counts),
           h('div', {class: 'filters'}, stateFilter, severityFilter)),
@@ -464,12 +548,21 @@
       const page = await api('/api/v1/deadlocks' + query({limit: 10}));
       deadlocks.show(page.items, deadlocksTable);
     };
+    const overviewRegions = [sagaCounts, waits, ended, recovered];
+    const loadOverview = async () => {
+      const overview = await api('/api/v1/overview');
+      sagaCounts.show(overview.counts, () => statusCounts(overview));
+      waits.show({waiting: overview.waiting, all: overview.counts.WAITING}, () => overviewWaits(overview));
+      ended.show([overview.recentlyFailed, overview.recentlyCompensated], () => recentlyEnded(overview));
+      recovered.show(overview.recovered, () => recoveredTable(overview));
+    };
     stateFilter.addEventListener('change', () => refresh(true));
     severityFilter.addEventListener('change', () => refresh(true));
     return {
       title: 'Overview',
       nav: 'overview',
       refresh: () => Promise.all([
+        loadOverview().catch(e => { overviewRegions.forEach(r => r.fail(e)); throw e; }),
         load().catch(e => { alerts.fail(e); stuck.fail(e); throw e; }),
         loadDeadlocks().catch(e => { deadlocks.fail(e); throw e; }),
       ]),
@@ -574,7 +667,56 @@
 
   // ---------------------------------------------------------------- saga page
 
-  function stepTimeline(saga) {
+  /**
+   * Details elements that stay open or closed as the person left them when a refresh rebuilds the page: each has a
+   * key, and the keeper remembers which keys are open.
+   */
+  function detailsKeeper() {
+    const open = new Set();
+    return (key, attrs, ...children) => h('details', Object.assign({open: open.has(key),
+      ontoggle: event => (event.currentTarget.open ? open.add(key) : open.delete(key))}, attrs), children);
+  }
+
+  /** A request as a participant receives it (secrets redacted), or why it cannot be shown yet. */
+  function requestView(request, note, what, key, details) {
+    const test = what === 'Compensation request' ? 'compensation-request' : 'step-request';
+    if (!request) {
+      return note ? h('div', {class: 'request-note small', dataset: {test: `${test}-note`}},
+        h('span', {class: 'muted'}, `${what}: not rendered, `), note) : null;
+    }
+    const headers = Object.entries(request.headers || {});
+    return details(key, {class: 'request', dataset: {test}},
+      h('summary', {}, `${what} `, h('code', {class: 'method'}, request.method), ' ',
+        h('code', {class: 'url', dataset: {test: `${test}-url`}}, request.url)),
+      headers.length ? h('dl', {class: 'headers', dataset: {test: `${test}-headers`}},
+        headers.map(([name, value]) => [h('dt', {}, name), h('dd', {}, h('code', {}, value))])) : null,
+      request.body === null || request.body === undefined
+        ? h('p', {class: 'muted small'}, 'No body.')
+        : h('pre', {dataset: {test: `${test}-body`}}, json(request.body, 2)));
+  }
+
+  /** The step's participant calls, action and compensation, oldest first, with when each retry was due. */
+  function callsTable(step) {
+    const calls = step.calls || [];
+    if (calls.length === 0) return null;
+    const runs = new Set(calls.map(c => c.run)).size > 1;
+    return h('div', {class: 'calls', dataset: {test: 'step-calls'}},
+      h('div', {class: 'calls-title small muted'}, 'Calls',
+        step.callsOmitted ? ` (the latest ${calls.length}; ${step.callsOmitted} earlier ones are in the events)` : ''),
+      table(['Call', 'Attempt', 'At', 'Status', 'Took', 'Outcome', 'Error', 'Retry due'], calls.map(c => h('tr',
+        {dataset: {test: 'call-row', kind: c.kind, attempt: c.attempt, outcome: c.outcome}},
+        h('td', {}, c.kind, runs ? h('span', {class: 'muted'}, ` · run ${c.run}`) : null),
+        h('td', {class: 'num'}, String(c.attempt)),
+        h('td', {class: 'nowrap'}, timeEl(c.at)),
+        h('td', {class: 'num'}, c.status === null || c.status === undefined ? '—' : String(c.status)),
+        h('td', {class: 'num nowrap'}, formatDuration(c.durationMs)),
+        h('td', {}, badge(c.outcome, 'outcome')),
+        h('td', {class: 'text'}, c.error ? h('span', {class: 'error-text'}, c.error) : h('span', {class: 'muted'}, '—')),
+        h('td', {class: 'nowrap', dataset: {test: 'call-retry-at'}}, c.retryAt ? timeEl(c.retryAt) : h('span', {class: 'muted'}, '—')))),
+      {class: 'compact'}));
+  }
+
+  function stepTimeline(saga, details) {
     const sagaStart = saga.startedAt ? new Date(saga.startedAt).getTime() : null;
     const sagaEnd = saga.endedAt ? new Date(saga.endedAt).getTime() : Date.now();
     const span = sagaStart ? Math.max(1, sagaEnd - sagaStart) : null;
@@ -597,18 +739,24 @@
           h('code', {class: 'step-name'}, step.name),
           h('span', {dataset: {test: 'step-status'}}, badge(step.status)),
           current ? h('span', {class: 'chip'}, 'current') : null,
+          current && saga.nextAttemptAt ? h('span', {class: 'chip', dataset: {test: 'step-next-attempt'}},
+            'next attempt ', timeEl(saga.nextAttemptAt)) : null,
           h('span', {class: 'muted small'}, `${step.attempts} attempt${step.attempts === 1 ? '' : 's'}`)),
         h('div', {class: 'step-times small'},
           timeEl(step.startedAt), ' → ', timeEl(step.endedAt),
           step.startedAt ? h('span', {class: 'muted'}, ` (${formatDuration(between(step.startedAt, step.endedAt))}${step.endedAt ? '' : ' so far'})`) : null),
         bar,
         step.lastError ? h('pre', {class: 'error', dataset: {test: 'step-error'}}, step.lastError) : null,
+        requestView(step.request, step.requestNote, 'Request', `${step.name}:request`, details),
+        step.response !== null && step.response !== undefined
+          ? details(`${step.name}:response`, {class: 'response', dataset: {test: 'step-response'}}, h('summary', {}, 'Response'),
+            h('pre', {}, json(step.response, 2)))
+          : null,
         h('div', {class: 'compensation small'}, 'Compensation: ', h('span', {dataset: {test: 'compensation-status'}}, badge(c.status, 'comp')),
           c.attempts ? h('span', {class: 'muted'}, ` ${c.attempts} attempt${c.attempts === 1 ? '' : 's'}`) : null),
         c.lastError ? h('pre', {class: 'error'}, c.lastError) : null,
-        step.response !== null && step.response !== undefined
-          ? h('details', {class: 'response'}, h('summary', {}, 'Response'), h('pre', {}, json(step.response, 2)))
-          : null);
+        requestView(c.request, c.requestNote, 'Compensation request', `${step.name}:compensation`, details),
+        callsTable(step));
     }));
   }
 
@@ -627,8 +775,18 @@
         item('Started', timeEl(saga.startedAt)),
         item('Updated', timeEl(saga.updatedAt)),
         item('Ended', timeEl(saga.endedAt)),
-        item('Runtime', saga.startedAt ? `${formatDuration(between(saga.startedAt, saga.endedAt))}${saga.endedAt ? '' : ' so far'}` : '—')),
+        item('Runtime', saga.startedAt ? `${formatDuration(between(saga.startedAt, saga.endedAt))}${saga.endedAt ? '' : ' so far'}` : '—'),
+        item('Next attempt', saga.nextAttemptAt
+          ? h('span', {dataset: {test: 'saga-next-attempt'}, title: 'When it runs again by itself: a retry or restart delay, or a lock deadline'},
+            timeEl(saga.nextAttemptAt))
+          : h('span', {class: 'muted'}, '—')),
+        saga.rerunOf ? item('Run again of', h('span', {dataset: {test: 'saga-rerun-of'}}, sagaLink(saga.rerunOf))) : null,
+        (saga.reruns || []).length ? item('Run again as', h('span', {dataset: {test: 'saga-reruns'}},
+          saga.reruns.map(id => [sagaLink(id), ' ']))) : null),
       h('div', {class: 'saga-actions'},
+        may('rerun', saga) ? h('button', {type: 'button', id: 'saga-rerun', class: 'primary',
+          title: 'Submit a copy of this saga (its payload and steps) as a new saga',
+          onclick: e => onAction('rerun', e.currentTarget)}, 'Run again') : null,
         may('retry', saga) ? h('button', {type: 'button', id: 'saga-retry', title: 'Run the current step again now (or retry a failed compensation)',
           onclick: e => onAction('retry', e.currentTarget)}, 'Retry step') : null,
         may('abort', saga) ? h('button', {type: 'button', id: 'saga-abort', class: 'danger',
@@ -677,25 +835,37 @@
     const steps = region({id: 'saga-steps'});
     const locks = region({id: 'saga-locks'});
     const events = region({id: 'saga-events'});
+    const payload = region({id: 'saga-payload'});
+    const details = detailsKeeper();
     const actionMessage = h('p', {class: 'notice', hidden: true, dataset: {test: 'action-message'}});
     root.append(
       h('p', {class: 'crumbs'}, hashLink('#/sagas', '← Sagas')),
       title, typeLine,
       h('section', {class: 'panel'}, head.el, actionMessage, alerts.el),
+      section('Payload', {id: 'payload-section'}, payload.el),
       section('Steps', {id: 'steps-section'}, steps.el),
       section('Locks held', {id: 'locks-section'}, locks.el),
       section('Events', {id: 'events-section'}, h('p', {class: 'hint'}, 'The saga\'s history, oldest first.'), events.el));
 
+    const questions = {
+      abort: 'Abort this saga? Its completed steps will be compensated.',
+      retry: 'Run the current step again now?',
+      rerun: 'Run this saga again, as a new saga with the same payload and steps?',
+    };
+    const names = {abort: 'Abort', retry: 'Retry', rerun: 'Run again'};
     const onAction = async (action, button) => {
-      const verb = action === 'abort' ? 'Abort this saga? Its completed steps will be compensated.' : 'Run the current step again now?';
-      if (!window.confirm(verb)) return;
+      if (!window.confirm(questions[action])) return;
       button.disabled = true;
       try {
-        await api(`/api/v1/sagas/${encodeURIComponent(id)}/${action}`, {method: 'POST', headers: operatorHeaders()});
+        const answer = await api(`/api/v1/sagas/${encodeURIComponent(id)}/${action}`, {method: 'POST', headers: operatorHeaders()});
+        if (action === 'rerun' && answer && UUID_RE.test(String(answer.id))) {
+          location.hash = sagaHash(answer.id);
+          return;
+        }
         actionMessage.textContent = action === 'abort' ? 'Abort requested: the saga compensates.' : 'Retry requested.';
         actionMessage.className = 'notice ok';
       } catch (e) {
-        actionMessage.textContent = `${action === 'abort' ? 'Abort' : 'Retry'} refused: ${e.message}`;
+        actionMessage.textContent = `${names[action]} refused: ${e.message}`;
         actionMessage.className = 'notice error-text';
       }
       actionMessage.hidden = false;
@@ -716,7 +886,10 @@
         }
         typeLine.textContent = `${saga.type} · priority ${saga.priority}`;
         head.show(saga, s => sagaSummary(s, onAction));
-        steps.show(saga, s => [waitingFor(s), stepTimeline(s)]);
+        payload.show(saga.payload, p => p === null || p === undefined
+          ? empty('No payload.', {dataset: {test: 'no-payload'}})
+          : h('pre', {class: 'payload', dataset: {test: 'saga-payload'}}, json(p, 2)));
+        steps.show(saga, s => [waitingFor(s), stepTimeline(s, details)]);
         locks.show(saga.locks, locksTable);
         const [history, unresolved] = await Promise.all([
           api(`/api/v1/sagas/${encodeURIComponent(id)}/events`).catch(e => { events.fail(e); return null; }),
@@ -1026,8 +1199,7 @@
             ['Resource', 'Saga', 'Wants', 'Upgrade', 'Queued', 'Place', 'Blocked by'], rows.map(w => h('tr', {dataset: {test: 'wait-row'}},
               h('td', {}, h('code', {}, w.resource)), h('td', {}, sagaLink(w.sagaId)), h('td', {}, badge(w.mode, 'mode')),
               h('td', {}, w.upgrade ? 'yes' : ''), h('td', {}, timeEl(w.queuedAt)), h('td', {class: 'num'}, String(w.position)),
-              h('td', {}, (w.blockedBy || []).map(id => [sagaLink(id), ' ']),
-                w.blockedByCount > (w.blockedBy || []).length ? h('span', {class: 'muted'}, `and ${w.blockedByCount - w.blockedBy.length} more`) : null)))));
+              h('td', {}, blockerLinks(w))))));
           held.show(locks.held, rows => rows.length === 0 ? empty('No lock is held.') : table(
             ['Resource', 'Saga', 'Mode', 'Granted', 'Fencing token'], rows.map(l => h('tr', {dataset: {test: 'held-row'}},
               h('td', {}, h('code', {}, l.resource)), h('td', {}, sagaLink(l.sagaId)), h('td', {}, badge(l.mode, 'mode')),

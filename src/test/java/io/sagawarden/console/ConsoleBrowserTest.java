@@ -36,6 +36,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
@@ -189,6 +191,154 @@ class ConsoleBrowserTest {
                 && !d.findElements(By.cssSelector("[data-test=saga-row][data-saga-id='" + slow + "']")).isEmpty());
 
         assertThat(chromium.errors()).as("errors in the browser console").isEmpty();
+    }
+
+    @Test
+    void an_operator_reads_a_sagas_requests_and_calls_runs_it_again_and_the_overview_and_saga_page_fit_a_phone() throws IOException {
+        Lately lately = aWaitAFailureACompensationAndARecovery();
+        participant.on("/reserve", TestParticipant.failFirst(1, 503, TestParticipant.json(201, "{\"reservationId\": \"r-9\"}")));
+        String order = submit(aSaga().type("CreateOrderSaga").payload("{\"orderId\": \"o-" + tag + "\", \"qty\": 2}")
+                .step("reserve-stock", participant.url("/reserve")).withRetry(3, "PT30S")
+                .withActionHeader("Authorization", "Bearer {{secrets.test-token}}")
+                .withActionBody("{\"order\": \"{{payload.orderId}}\", \"qty\": \"{{payload.qty}}\"}")
+                .step("charge", participant.url("/charge"))
+                .withActionBody("{\"reservation\": \"{{steps.reserve-stock.response.reservationId}}\"}"));
+
+        // The overview: sagas by status, the wait and who is in its way, what lately failed, compensated, was recovered.
+        open("");
+        await("the status counts", d -> !d.findElements(By.cssSelector("[data-test=status-count][data-status=WAITING]")).isEmpty());
+        assertThat(browser.findElements(By.cssSelector("[data-test=status-count]"))).extracting(e -> e.getAttribute("data-status"))
+                .containsExactly("PENDING", "RUNNING", "WAITING", "COMPENSATING", "FAILED", "COMPLETED", "COMPENSATED");
+        assertThat(Integer.parseInt(browser.findElement(By.cssSelector("[data-test=status-count][data-status=WAITING] .count-number"))
+                .getText())).isGreaterThanOrEqualTo(1);
+        WebElement wait = await("the waiter's row", d -> d.findElement(By.cssSelector("[data-test=overview-wait-row][data-saga-id='" + lately.waiter() + "']")));
+        assertThat(wait.getText()).contains("WaiterSaga").contains("take-too").contains("sku:" + tag).contains("EXCLUSIVE");
+        assertThat(wait.findElement(By.cssSelector("[data-test=overview-wait-blockers] a")).getAttribute("href")).endsWith("#/sagas/" + lately.holder());
+        assertThat(browser.findElement(By.cssSelector("[data-test=recent-ended-row][data-saga-id='" + lately.failed() + "']")).getText())
+                .contains("FAILED").contains("COMPENSATION_FAILED");
+        assertThat(browser.findElement(By.cssSelector("[data-test=recent-ended-row][data-saga-id='" + lately.compensated() + "']")).getText())
+                .contains("COMPENSATED").contains("STEP_FAILED");
+        assertThat(browser.findElement(By.cssSelector("[data-test=recovered-row][data-saga-id='" + lately.holder() + "']")).getText())
+                .contains("retry").contains("PARTICIPANT_SILENT");
+        assertThat(browser.findElement(By.id("counts-section")).getLocation().getY())
+                .as("above the alerts").isLessThan(browser.findElement(By.id("alerts-section")).getLocation().getY());
+        chromium.screenshot("console-overview-sagas.png");
+
+        // The order waits out its retry delay: the page says when the next attempt is due, and what was sent.
+        open("#/sagas/" + order);
+        WebElement next = await("the next attempt", d -> d.findElement(By.cssSelector("[data-test=saga-next-attempt]")));
+        assertThat(next.getText()).matches("\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}\\.\\d{3} UTC.*");
+        assertThat(browser.findElement(By.cssSelector("[data-test=step-next-attempt]")).getText()).startsWith("next attempt");
+        assertThat(browser.findElement(By.cssSelector("[data-test=saga-payload]")).getText()).contains("\"orderId\": \"o-" + tag + "\"");
+        WebElement firstCall = await("the failed call", d -> d.findElement(By.cssSelector("[data-test=call-row][data-attempt='1']")));
+        assertThat(firstCall.getAttribute("data-outcome")).isEqualTo("RETRYABLE");
+        assertThat(firstCall.getText()).contains("503");
+        assertThat(firstCall.findElement(By.cssSelector("[data-test=call-retry-at]")).getText()).as("when its retry was due")
+                .startsWith(next.getText().substring(0, 16));
+        WebElement request = browser.findElement(By.cssSelector("[data-test=step-row][data-step=reserve-stock] [data-test=step-request]"));
+        assertThat(request.findElement(By.cssSelector("[data-test=step-request-url]")).getText()).isEqualTo(participant.url("/reserve"));
+        request.findElement(By.tagName("summary")).click();
+        assertThat(request.findElement(By.cssSelector("[data-test=step-request-headers]")).getText())
+                .contains("Authorization").contains("Bearer [redacted]").contains("Idempotency-Key").contains(order + ":reserve-stock:action");
+        assertThat(request.findElement(By.cssSelector("[data-test=step-request-body]")).getText()).contains("\"qty\": 2");
+        assertThat(browser.findElement(By.cssSelector("[data-test=step-row][data-step=charge] [data-test=step-request-note]")).getText())
+                .contains("{{steps.reserve-stock.response.reservationId}}");
+        assertThat(browser.findElement(By.tagName("body")).getText()).doesNotContain("test-token-4d1f9a");
+        assertThat(browser.findElements(By.id("saga-rerun"))).as("a saga still running is not run again").isEmpty();
+
+        // The operator cuts the delay short; the saga completes, its calls and its second step's request filled in.
+        browser.findElement(By.id("saga-retry")).click();
+        browser.switchTo().alert().accept();
+        await("the saga to complete", d -> d.findElement(By.cssSelector("[data-test=saga-status]")).getText().equals("COMPLETED"));
+        await("the second call", d -> "SUCCEEDED".equals(d.findElement(By.cssSelector(
+                "[data-test=step-row][data-step=reserve-stock] [data-test=call-row][data-attempt='2']")).getAttribute("data-outcome")));
+        assertThat(browser.findElements(By.cssSelector("[data-test=step-row][data-step=reserve-stock] [data-test=step-request][open]")))
+                .as("the request the operator opened stays open through refreshes").hasSize(1);
+        assertThat(browser.findElement(By.cssSelector("[data-test=step-row][data-step=charge] [data-test=step-request-url]")).getText())
+                .isEqualTo(participant.url("/charge"));
+        assertThat(browser.findElements(By.cssSelector("[data-test=saga-next-attempt]"))).isEmpty();
+        scrollTo(By.id("steps-section"));
+        chromium.screenshot("console-saga-requests.png");
+
+        // Run again: a new saga, linked to this one; the page goes there.
+        ((JavascriptExecutor) browser).executeScript("window.scrollTo(0, 0)");
+        browser.findElement(By.id("saga-rerun")).click();
+        browser.switchTo().alert().accept();
+        await("the new saga's page", d -> !d.getCurrentUrl().endsWith(order) && d.getCurrentUrl().contains("#/sagas/")
+                && !d.findElements(By.cssSelector("[data-test=saga-rerun-of] a")).isEmpty());
+        String copy = browser.getCurrentUrl().substring(browser.getCurrentUrl().lastIndexOf('/') + 1);
+        assertThat(browser.findElement(By.cssSelector("[data-test=saga-rerun-of] a")).getAttribute("href")).endsWith("#/sagas/" + order);
+        assertThat(given().get("/api/v1/sagas/" + order).then().extract().jsonPath().getList("reruns")).containsExactly(copy);
+        await("the copy to complete", d -> d.findElement(By.cssSelector("[data-test=saga-status]")).getText().equals("COMPLETED"));
+
+        // A phone: nothing is wider than the screen, alert texts wrap, the Acknowledge button is in view.
+        try {
+            browser.manage().window().setSize(new Dimension(390, 844));
+            open("");
+            await("an acknowledge button", d -> d.findElement(By.cssSelector("[data-test=alert-row][data-saga-id='" + lately.holder()
+                    + "'] [data-test=ack-button]")));
+            await("the overview's lists", d -> !d.findElements(By.cssSelector("[data-test=overview-wait-row]")).isEmpty());
+            assertFitsTheScreen("the overview");
+            WebElement ack = browser.findElement(By.cssSelector("[data-test=alert-row][data-saga-id='" + lately.holder()
+                    + "'] [data-test=ack-button]"));
+            ((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'center'})", ack);
+            assertThat(ack.isDisplayed()).isTrue();
+            assertThat(((Number) ((JavascriptExecutor) browser).executeScript(
+                    "const r = arguments[0].getBoundingClientRect(); return r.right <= window.innerWidth && r.left >= 0 ? 1 : 0", ack))
+                    .intValue()).as("the Acknowledge button lies within the screen").isEqualTo(1);
+            WebElement summary = ack.findElement(By.xpath("./ancestor::tr")).findElement(By.cssSelector("[data-test=alert-summary]"));
+            assertThat(summary.getSize().getWidth()).as("the alert's text wraps within the screen").isLessThanOrEqualTo(390);
+            chromium.screenshot("console-phone-overview.png");
+
+            open("#/sagas/" + order);
+            await("the saga page", d -> d.findElement(By.cssSelector("[data-test=saga-status]")).getText().equals("COMPLETED"));
+            assertFitsTheScreen("the saga page");
+            scrollTo(By.cssSelector("[data-test=step-row][data-step=reserve-stock] [data-test=step-calls]"));
+            chromium.screenshot("console-phone-saga.png");
+        } finally {
+            browser.manage().window().setSize(new Dimension(1400, 1000));
+        }
+        assertThat(chromium.errors()).as("errors in the browser console").isEmpty();
+    }
+
+    private static void scrollTo(By what) {
+        ((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'start'})", browser.findElement(what));
+    }
+
+    private void assertFitsTheScreen(String page) {
+        Map<?, ?> widths = (Map<?, ?>) ((JavascriptExecutor) browser).executeScript(
+                "return {scroll: document.documentElement.scrollWidth, inner: window.innerWidth}");
+        assertThat(((Number) widths.get("inner")).intValue()).isEqualTo(390);
+        assertThat(((Number) widths.get("scroll")).intValue()).as(page + " scrolls sideways").isLessThanOrEqualTo(390);
+    }
+
+    private record Lately(String holder, String waiter, String failed, String compensated) {
+    }
+
+    /**
+     * A saga holds a SKU while its participant stays silent and another waits for it; one saga fails a step and
+     * compensates, another's compensation keeps failing. Six minutes on, the monitor runs the silent holder's step again.
+     */
+    private Lately aWaitAFailureACompensationAndARecovery() {
+        participant.on("/hold", participant.hang());
+        participant.on("/refuse", TestParticipant.json(409, "{}"));
+        participant.on("/undo-broken", TestParticipant.json(500, "{}"));
+        String holder = submit(aSaga().type("HolderSaga").step("take", participant.url("/hold"))
+                .withLock("sku:" + tag, "EXCLUSIVE").withActionTimeout("PT60S"));
+        Eventually.await("the held call", WAIT, () -> participant.calls("/hold").size(), n -> n >= 1);
+        String waiter = submit(aSaga().type("WaiterSaga").step("take-too", participant.url("/take")).withLock("sku:" + tag, "EXCLUSIVE"));
+        Eventually.await("the waiter to wait", WAIT, () -> given().get("/api/v1/sagas/" + waiter).then().extract().path("status"),
+                "WAITING"::equals);
+        String compensated = submit(aSaga().type("RefusedSaga").step("first", participant.url("/first"))
+                .withCompensation(participant.url("/undo")).step("second", participant.url("/refuse")));
+        String failed = submit(aSaga().type("BrokenUndoSaga").step("first", participant.url("/first"))
+                .withCompensation(participant.url("/undo-broken")).step("second", participant.url("/refuse")));
+        for (String id : List.of(compensated, failed)) {
+            Eventually.await("saga " + id + " to end", Duration.ofSeconds(30),
+                    () -> given().get("/api/v1/sagas/" + id).then().extract().path("status"), TERMINAL::contains);
+        }
+        assertThat(monitor.runOnce(Instant.now().plus(Duration.ofMinutes(6))).retried()).isGreaterThanOrEqualTo(1);
+        return new Lately(holder, waiter, failed, compensated);
     }
 
     @Test
