@@ -47,10 +47,6 @@ class OverviewTest {
         participant.close();
     }
 
-    private static JsonPath view(String id) {
-        return given().get("/api/v1/sagas/" + id).then().statusCode(200).extract().jsonPath();
-    }
-
     @Test
     void the_overview_counts_sagas_and_shows_the_longest_waits_and_what_lately_failed_compensated_or_was_recovered() {
         String resource = "sku:" + UUID.randomUUID();
@@ -62,7 +58,8 @@ class OverviewTest {
         Eventually.await("the held call", Duration.ofSeconds(10), () -> participant.calls("/hold").size(), n -> n == 1);
         String waiter = Sagas.submit(aSaga().type("WaiterSaga").priority(3)
                 .step("take-too", participant.url("/ok")).withLock(resource, "EXCLUSIVE"));
-        Eventually.await("the waiter to wait", Duration.ofSeconds(10), () -> view(waiter).getString("status"), "WAITING"::equals);
+        Eventually.await("the waiter to wait", Duration.ofSeconds(10), () -> Sagas.view(waiter).getString("status"),
+                "WAITING"::equals);
         String compensated = Sagas.submit(aSaga().type("RefusedSaga").step("first", participant.url("/ok"))
                 .withCompensation(participant.url("/undo")).step("second", participant.url("/refuse")));
         String failed = Sagas.submit(aSaga().type("BrokenUndoSaga").step("first", participant.url("/ok"))
@@ -89,7 +86,7 @@ class OverviewTest {
                 .containsEntry("resource", resource).containsEntry("mode", "EXCLUSIVE").containsEntry("position", 1)
                 .containsEntry("blockedBy", List.of(holder)).containsEntry("blockedByCount", 1);
         assertThat(Duration.parse((String) wait.get("waited"))).isPositive();
-        assertThat(view(waiter).getString("nextAttemptAt")).as("it runs when a release wakes it, not at a time").isNull();
+        assertThat(Sagas.view(waiter).getString("nextAttemptAt")).as("it runs when a release wakes it, not at a time").isNull();
 
         assertThat(overview.<Map<String, Object>>getList("recentlyFailed")).anySatisfy(s -> assertThat(s)
                 .containsEntry("sagaId", failed).containsEntry("type", "BrokenUndoSaga").containsEntry("status", "FAILED")

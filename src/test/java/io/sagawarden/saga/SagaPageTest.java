@@ -48,10 +48,6 @@ class SagaPageTest {
         participant.close();
     }
 
-    private static JsonPath view(String id) {
-        return given().get("/api/v1/sagas/" + id).then().statusCode(200).extract().jsonPath();
-    }
-
     private static Response rerun(String id, String idempotencyKey) {
         var request = given().contentType(ContentType.JSON).header("Saga-Operator", "otto");
         if (idempotencyKey != null) {
@@ -117,7 +113,7 @@ class SagaPageTest {
         participant.on("/flaky", TestParticipant.failFirst(1, 503, TestParticipant.ok()));
         String id = Sagas.submit(aSaga().type("FlakySaga").step("flaky", participant.url("/flaky")).withRetry(3, "PT5S"));
 
-        JsonPath waiting = Eventually.await("a retry to be scheduled", Duration.ofSeconds(10), () -> view(id),
+        JsonPath waiting = Eventually.await("a retry to be scheduled", Duration.ofSeconds(10), () -> Sagas.view(id),
                 v -> v.getList("steps[0].calls").size() == 1 && v.getString("nextAttemptAt") != null);
 
         Instant next = Instant.parse(waiting.getString("nextAttemptAt"));
@@ -158,7 +154,7 @@ class SagaPageTest {
                 .containsExactly(original + ":one:action", copy + ":one:action");
 
         rerun(original, key).then().statusCode(200).body("id", equalTo(copy));
-        assertThat(view(original).getList("reruns")).containsExactly(copy);
+        assertThat(Sagas.view(original).getList("reruns")).containsExactly(copy);
         List<Map<String, Object>> history = given().get("/api/v1/sagas/" + original + "/events").then().extract().path("$");
         assertThat(history.getLast()).containsEntry("kind", "RERUN_SUBMITTED")
                 .containsEntry("detail", Map.of("sagaId", copy, "by", "otto", "idempotencyKey", key));
@@ -167,8 +163,8 @@ class SagaPageTest {
                 .containsEntry("detail", Map.of("submitter", "anonymous", "rerunOf", original, "by", "otto"));
 
         String another = rerun(original, null).then().statusCode(201).extract().path("id");
-        assertThat(view(original).getList("reruns")).containsExactly(copy, another);
-        assertThat(view(original).getList("actions")).containsExactly("rerun");
+        assertThat(Sagas.view(original).getList("reruns")).containsExactly(copy, another);
+        assertThat(Sagas.view(original).getList("actions")).containsExactly("rerun");
     }
 
     @Test
@@ -179,8 +175,8 @@ class SagaPageTest {
 
         rerun(running, null).then().statusCode(409).contentType("application/problem+json")
                 .body("detail", equalTo("saga " + running + " is RUNNING; only a saga that has ended can be run again"));
-        assertThat(view(running).getList("actions")).doesNotContain("rerun");
-        assertThat(view(running).getList("reruns")).isEmpty();
+        assertThat(Sagas.view(running).getList("actions")).doesNotContain("rerun");
+        assertThat(Sagas.view(running).getList("reruns")).isEmpty();
         rerun(UUID.randomUUID().toString(), null).then().statusCode(404).contentType("application/problem+json");
         rerun("not-a-saga", null).then().statusCode(404);
         rerun(running, "k".repeat(201)).then().statusCode(400).body("errors[0].field", equalTo("Idempotency-Key"));

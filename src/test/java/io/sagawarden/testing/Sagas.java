@@ -29,10 +29,14 @@ public final class Sagas {
         return request.post("/api/v1/sagas").then().statusCode(201).extract().path("id");
     }
 
+    /** The saga's view now (security off). */
+    public static JsonPath view(String id) {
+        return given().get("/api/v1/sagas/" + id).then().statusCode(200).extract().jsonPath();
+    }
+
     /** The saga's view once it has ended, within 20 s. */
     public static JsonPath awaitEnd(String id) {
         return Eventually.await("saga " + id + " to end", Duration.ofSeconds(20),
-                () -> given().get("/api/v1/sagas/" + id).then().statusCode(200).extract().jsonPath(),
-                v -> ENDED.contains(v.getString("status")));
+                () -> view(id), v -> ENDED.contains(v.getString("status")));
     }
 }
