@@ -166,26 +166,27 @@
     // A change is always declared as JSON: the API refuses anything else, which is what stops cross-site forms.
     const headers = Object.assign({Accept: 'application/json'}, method === 'GET' ? {} : {'Content-Type': 'application/json'},
       await sagaWardenLogin.authorization(), opts.headers || {});
-    const response = await fetch(path, {method, headers, cache: 'no-store'});
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const response = await fetch(path, {method, headers, body, cache: 'no-store'});
     if (response.status === 401) {
       await sagaWardenLogin.refused();
     }
     const text = await response.text();
-    let body = null;
+    let answer = null;
     if (text) {
       try {
-        body = JSON.parse(text);
+        answer = JSON.parse(text);
       } catch (e) {
-        body = text;
+        answer = text;
       }
     }
     if (!response.ok) {
-      const detail = body && typeof body === 'object' ? (body.detail || body.title) : null;
+      const detail = answer && typeof answer === 'object' ? (answer.detail || answer.title) : null;
       const error = new Error(detail ? `${detail} (HTTP ${response.status})` : `HTTP ${response.status} for ${path}`);
       error.status = response.status;
       throw error;
     }
-    return body;
+    return answer;
   }
 
   function query(params) {
@@ -492,6 +493,47 @@
       h('td', {}, badge(r.status), r.reason ? h('div', {class: 'muted small'}, r.reason) : null))), {class: 'compact', dataset: {test: 'recovered'}});
   }
 
+  const DEMO_TITLES = {
+    completes: 'An order that completes',
+    compensates: 'An order that fails and compensates',
+    deadlock: 'Two orders that deadlock',
+  };
+
+  /**
+   * The demo sagas of dev mode (GET /console/demo-sagas answers 404 elsewhere, and then there is no panel): a button
+   * per demo submits its sagas together, as any client would, and links to them.
+   */
+  async function demoPanel() {
+    let demos;
+    try {
+      demos = await api('/console/demo-sagas');
+    } catch (e) {
+      if (e.status === 404 || e.status === 403) return null;
+      throw e;
+    }
+    const result = h('p', {class: 'hint', dataset: {test: 'demo-result'}});
+    const buttons = demos.map(demo => h('button', {type: 'button', dataset: {test: 'demo-' + demo.name},
+      onclick: async e => {
+        const button = e.currentTarget;
+        button.disabled = true;
+        try {
+          const sagas = await Promise.all(demo.sagas.map(saga => api('/api/v1/sagas', {method: 'POST', body: saga})));
+          result.replaceChildren(`${DEMO_TITLES[demo.name] || demo.name}: submitted `,
+            ...sagas.flatMap((saga, i) => [i ? ' and ' : '', sagaLink(saga.id)]), '.');
+          refresh(true);
+        } catch (err) {
+          result.textContent = `Could not submit the demo: ${err.message}`;
+        } finally {
+          button.disabled = false;
+        }
+      }}, DEMO_TITLES[demo.name] || demo.name));
+    return section('Try it: demo sagas', {id: 'demo-section'},
+      h('p', {class: 'hint'}, 'Orders against the example shop on port 8070 (deploy/examples/shop), which the ',
+        'README\'s run command starts. Watch them below: the deadlocked pair loses one order, compensated, and the ',
+        'other completes.'),
+      h('div', {class: 'demo-buttons'}, buttons), result);
+  }
+
   function overviewView(root) {
     const stateFilter = h('select', {id: 'alert-state', 'aria-label': 'Alert state'},
       h('option', {value: 'UNRESOLVED'}, 'Open and acknowledged'),
@@ -511,7 +553,13 @@
     const recovered = region({id: 'recovered'});
     const counts = h('span', {class: 'counts muted'});
 
+    const demo = h('div');
+    demoPanel().then(panel => panel ? demo.replaceWith(panel) : demo.remove(), e => {
+      demo.remove();
+      banner(`Demo sagas: ${e.message}`);
+    });
     root.append(
+      demo,
       section('Sagas', {id: 'counts-section'}, sagaCounts.el),
       section('Waiting longest for a lock', {id: 'waits-section'},
         h('p', {class: 'hint'}, 'Sagas queued for a lock, the longest wait first, with the sagas in their way.'), waits.el),

@@ -25,6 +25,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -50,8 +51,18 @@ import org.openqa.selenium.WebElement;
  * dev mode: the console says so, and asks for the operator's name.
  */
 @QuarkusTest
-@TestProfile(ManualRecoveryProfile.class)
+@TestProfile(ConsoleBrowserTest.WithDemoSagas.class)
 class ConsoleBrowserTest {
+
+    /** As dev mode has it: the example shop's demo sagas are on offer. */
+    public static class WithDemoSagas extends ManualRecoveryProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            Map<String, String> config = new HashMap<>(super.getConfigOverrides());
+            config.put("saga.console.demo-sagas", "deploy/examples/shop/sagas");
+            return config;
+        }
+    }
 
     private static final Duration WAIT = Chromium.WAIT;
     private static final Set<String> TERMINAL = Set.of("COMPLETED", "COMPENSATED", "FAILED");
@@ -339,6 +350,27 @@ class ConsoleBrowserTest {
         }
         assertThat(monitor.runOnce(Instant.now().plus(Duration.ofMinutes(6))).retried()).isGreaterThanOrEqualTo(1);
         return new Lately(holder, waiter, failed, compensated);
+    }
+
+    @Test
+    void a_newcomer_submits_the_demo_sagas_from_the_overview() {
+        open("");
+        for (String demo : List.of("completes", "compensates", "deadlock")) {
+            WebElement button = await("the demo " + demo, d -> d.findElement(By.cssSelector("[data-test=demo-" + demo + "]")));
+            button.click();
+            List<WebElement> links = await("links to the " + demo + " demo's sagas", d -> {
+                WebElement result = d.findElement(By.cssSelector("[data-test=demo-result]"));
+                List<WebElement> found = result.findElements(By.tagName("a"));
+                return result.getText().contains(demo.equals("deadlock") ? "deadlock" : demo.substring(0, 5))
+                        && !found.isEmpty() ? found : null;
+            });
+            assertThat(links).hasSize(demo.equals("deadlock") ? 2 : 1);
+            for (WebElement link : links) {
+                String id = link.getAttribute("href").replaceFirst(".*#/sagas/", "");
+                given().get("/api/v1/sagas/" + id).then().statusCode(200)
+                        .body("labels.demo", org.hamcrest.Matchers.startsWith(demo));
+            }
+        }
     }
 
     @Test

@@ -91,6 +91,11 @@ public final class KeycloakServer {
             env.put("KC_BOOTSTRAP_ADMIN_USERNAME", ADMIN);
             env.put("KC_BOOTSTRAP_ADMIN_PASSWORD", ADMIN);
             env.put("JAVA_OPTS_KC_HEAP", "-Xms64m -Xmx512m");
+            // kc.sh's own list, plus java.lang: on Java 24 and later its thread pools need it opened, or the first
+            // blocking request (its login page among them) fails with an IllegalAccessError.
+            env.put("JAVA_ADD_OPENS", "--add-opens=java.base/java.util=ALL-UNNAMED "
+                    + "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.security=ALL-UNNAMED "
+                    + "--add-opens=java.base/java.lang=ALL-UNNAMED");
             env.remove("JAVA_TOOL_OPTIONS");
             env.remove("JDK_JAVA_OPTIONS");
             long started = System.nanoTime();
