@@ -22,6 +22,13 @@ import java.util.Set;
  */
 final class CallRequests {
 
+    /**
+     * The most characters templates may insert into one call: far above any real request (a participant's reply is
+     * kept up to 256 KiB), and far below what a body naming a large reply thousands of times would make this node
+     * hold. A call past it is not made: its step fails at once, as for a template that names nothing.
+     */
+    static final int MAX_INSERTED_CHARS = 8 << 20;
+
     private final Duration defaultTimeout;
     private final ParticipantSecrets secrets;
 
@@ -32,14 +39,16 @@ final class CallRequests {
 
     /**
      * The request of {@code call}, carrying {@code traceparent}; throws
-     * {@link TemplateRenderer.UnresolvedTemplateException} when a template names nothing.
+     * {@link TemplateRenderer.UnresolvedTemplateException} when a template names nothing, and
+     * {@link CallRendering.TooLarge} when the templates would insert more than {@value #MAX_INSERTED_CHARS} characters.
      */
     ParticipantRequest render(SagaRun run, PlannedCall call, String traceparent) {
         StepRun step = run.steps().get(call.stepIndex());
         SagaRequest.HttpCall spec = call.kind() == CallKind.ACTION
                 ? step.definition().action() : step.definition().compensation();
         List<String> names = run.definition().steps().stream().map(SagaRequest.Step::name).toList();
-        CallRendering rendering = new CallRendering(names, CallRendering.values(run.payload(), name -> responseOf(run, name)));
+        CallRendering rendering = new CallRendering(names, new CallRendering.Budget(MAX_INSERTED_CHARS)
+                .counting(CallRendering.values(run.payload(), name -> responseOf(run, name))));
         Set<String> used = new HashSet<>();
         CallRendering.Rendered rendered = rendering.render(spec, name -> secrets.value(name).map(v -> {
             used.add(v);

@@ -10,6 +10,7 @@ import io.sagawarden.participant.ParticipantClient;
 import io.sagawarden.participant.ParticipantRequest;
 import io.sagawarden.participant.ParticipantSecrets;
 import io.sagawarden.participant.ParticipantsConfig;
+import io.sagawarden.saga.CallRendering;
 import io.sagawarden.saga.SagaEvent;
 import io.sagawarden.saga.SagaStatus;
 import io.sagawarden.saga.TemplateRenderer;
@@ -138,7 +139,7 @@ public class SagaRunner {
             ParticipantRequest request = requests.render(run, call, span.traceparent());
             span.request(request);
             result = client.call(request);
-        } catch (TemplateRenderer.UnresolvedTemplateException e) {
+        } catch (TemplateRenderer.UnresolvedTemplateException | CallRendering.TooLarge e) {
             result = CallResult.notCallable(e.getMessage());
         }
         span.end(result);

@@ -3,6 +3,7 @@ package io.sagawarden.saga;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import io.sagawarden.participant.CallKind;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -50,6 +51,43 @@ public final class CallRendering {
                 ? secret.apply(t.secretName()).map(TextNode::valueOf) : values.apply(t));
         Map<String, String> headers = headerRenderer.renderHeaders(call.headers());
         return new Rendered(call.method().name(), renderer.renderUrl(call.url()), headers, renderer.renderJson(call.body()));
+    }
+
+    /**
+     * What templates insert into renders, counted against a limit: a body may name a large reply many times, and the
+     * definition alone does not show how large a render grows. Each expression is measured once, counted every time.
+     */
+    public static final class Budget {
+
+        private final long maxChars;
+        private final Map<String, Integer> sizes = new HashMap<>();
+        private long inserted;
+
+        public Budget(long maxChars) {
+            this.maxChars = maxChars;
+        }
+
+        /** {@code values}, counting what they insert; throws {@link TooLarge} once past the limit. */
+        public Function<Template, Optional<JsonNode>> counting(Function<Template, Optional<JsonNode>> values) {
+            return template -> {
+                Optional<JsonNode> value = values.apply(template);
+                value.ifPresent(v -> {
+                    inserted += sizes.computeIfAbsent(template.expression(),
+                            e -> v.isValueNode() ? v.asText().length() : v.toString().length());
+                    if (inserted > maxChars) {
+                        throw new TooLarge(maxChars);
+                    }
+                });
+                return value;
+            };
+        }
+    }
+
+    /** A render whose templates would insert more than its {@link Budget} allows. */
+    public static final class TooLarge extends RuntimeException {
+        public TooLarge(long maxChars) {
+            super("the values its templates insert would pass " + maxChars + " characters", null, false, false);
+        }
     }
 
     /**

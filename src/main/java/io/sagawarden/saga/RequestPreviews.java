@@ -2,7 +2,6 @@ package io.sagawarden.saga;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sagawarden.participant.CallKind;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,8 +31,6 @@ public final class RequestPreviews {
     private final int run;
     private final List<SagaRequest.Step> steps;
     private final CallRendering rendering;
-    private final Map<String, Integer> sizes = new HashMap<>();
-    private long inserted;
 
     /** {@code run}: the saga's run (1 + its restarts); {@code responseOf}: each step's reply by name, or null. */
     public RequestPreviews(UUID sagaId, int run, List<SagaRequest.Step> steps, JsonNode payload,
@@ -42,7 +39,8 @@ public final class RequestPreviews {
         this.run = run;
         this.steps = steps;
         Function<Template, Optional<JsonNode>> values = CallRendering.values(payload, responseOf);
-        this.rendering = new CallRendering(steps.stream().map(SagaRequest.Step::name).toList(), t -> counted(t, values));
+        this.rendering = new CallRendering(steps.stream().map(SagaRequest.Step::name).toList(),
+                new CallRendering.Budget(MAX_INSERTED_CHARS).counting(values));
     }
 
     public Preview action(int index) {
@@ -67,28 +65,9 @@ public final class RequestPreviews {
             return new Preview(new SagaView.Request(rendered.method(), rendered.url(), headers, rendered.body()), null);
         } catch (TemplateRenderer.UnresolvedTemplateException e) {
             return new Preview(null, e.getMessage());
-        } catch (TooLarge e) {
+        } catch (CallRendering.TooLarge e) {
             return new Preview(null, "not shown: with it, the values its templates insert would pass "
                     + MAX_INSERTED_CHARS + " characters in this view");
-        }
-    }
-
-    /** The value a template names, counted against what one view may insert; each expression is measured once. */
-    private Optional<JsonNode> counted(Template template, Function<Template, Optional<JsonNode>> values) {
-        Optional<JsonNode> value = values.apply(template);
-        value.ifPresent(v -> {
-            inserted += sizes.computeIfAbsent(template.expression(),
-                    e -> v.isValueNode() ? v.asText().length() : v.toString().length());
-            if (inserted > MAX_INSERTED_CHARS) {
-                throw new TooLarge();
-            }
-        });
-        return value;
-    }
-
-    private static final class TooLarge extends RuntimeException {
-        TooLarge() {
-            super(null, null, false, false);
         }
     }
 }
