@@ -499,18 +499,16 @@
     deadlock: 'Two orders that deadlock',
   };
 
+  /** What the console learnt when it started: who is logged in, and whether dev mode's demo sagas are on offer. */
+  let consoleSession = null;
+
   /**
-   * The demo sagas of dev mode (GET /console/demo-sagas answers 404 elsewhere, and then there is no panel): a button
-   * per demo submits its sagas together, as any client would, and links to them.
+   * The demo sagas of dev mode (the console's settings say whether there are any): a button per demo submits its
+   * sagas together, as any client would, and links to them.
    */
   async function demoPanel() {
-    let demos;
-    try {
-      demos = await api('/console/demo-sagas');
-    } catch (e) {
-      if (e.status === 404 || e.status === 403) return null;
-      throw e;
-    }
+    if (!consoleSession || !consoleSession.demoSagas) return null;
+    const demos = await api('/console/demo-sagas');
     const result = h('p', {class: 'hint', dataset: {test: 'demo-result'}});
     const buttons = demos.map(demo => h('button', {type: 'button', dataset: {test: 'demo-' + demo.name},
       onclick: async e => {
@@ -1318,7 +1316,8 @@
 
   async function start() {
     try {
-      showWho(await sagaWardenLogin.start());
+      consoleSession = await sagaWardenLogin.start();
+      showWho(consoleSession);
     } catch (e) {
       banner(`Could not log in: ${e.message}`);
       return;

@@ -111,13 +111,14 @@ window.sagaWardenLogin = (() => {
    */
   async function start() {
     settings = await json('/console/settings');
-    if (!settings.security) return {open: true, user: null, roles: ALL_ROLES};
+    const demoSagas = Boolean(settings.demoSagas);
+    if (!settings.security) return {open: true, user: null, roles: ALL_ROLES, demoSagas};
     provider = await json(settings.provider.replace(/\/$/, '') + '/.well-known/openid-configuration');
     const params = new URLSearchParams(location.search);
     if (params.has('code') || params.has('error')) await finishLogin(params);
     const session = load();
     if (!session) return login();
-    return {open: false, user: session.user, roles: session.roles};
+    return {open: false, user: session.user, roles: session.roles, demoSagas};
   }
 
   /** The Authorization header of an API call: renewed shortly before it expires, or a new login when it cannot be. */

@@ -19,16 +19,17 @@ public class ConsoleSettings {
      * @param security whether the API asks for tokens; when it does not, the console says so on every page
      * @param provider the OpenID Connect issuer the console logs people in with (authorization code flow, PKCE)
      * @param clientId the provider's public client for the console
+     * @param demoSagas whether {@link DemoSagas} has demos to offer (dev mode), so the console asks only then
      */
-    public record Settings(boolean security, String provider, String clientId) {
+    public record Settings(boolean security, String provider, String clientId, boolean demoSagas) {
     }
 
     private final Settings settings;
 
-    public ConsoleSettings(SecurityConfig config) {
+    public ConsoleSettings(SecurityConfig config, DemoSagas demos) {
         this.settings = config.enabled()
-                ? new Settings(true, config.browserProvider().orElseThrow(), config.consoleClientId())
-                : new Settings(false, null, null);
+                ? new Settings(true, config.browserProvider().orElseThrow(), config.consoleClientId(), demos.offered())
+                : new Settings(false, null, null, demos.offered());
     }
 
     @GET

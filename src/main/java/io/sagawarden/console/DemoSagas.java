@@ -48,6 +48,11 @@ public class DemoSagas {
         this.mapper = mapper;
     }
 
+    /** Whether there are demos to offer: a directory is configured and is there. */
+    public boolean offered() {
+        return directory.filter(Files::isDirectory).isPresent();
+    }
+
     @GET
     @RolesAllowed({Roles.SUBMITTER, Roles.VIEWER, Roles.OPERATOR})
     @Operation(summary = "Demo sagas", description = "404 unless saga.console.demo-sagas names a directory (dev mode).")

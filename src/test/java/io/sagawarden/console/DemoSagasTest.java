@@ -29,6 +29,7 @@ class DemoSagasTest {
 
     @Test
     void the_shops_files_are_four_sagas_in_three_demos_and_each_is_a_valid_submission() {
+        given().get("/console/settings").then().statusCode(200).body("demoSagas", org.hamcrest.Matchers.is(true));
         JsonPath demos = given().get("/console/demo-sagas").then().statusCode(200).extract().jsonPath();
         assertThat(demos.getList("name", String.class)).containsExactly("compensates", "completes", "deadlock");
         assertThat(demos.getList("find { it.name == 'deadlock' }.sagas")).hasSize(2);

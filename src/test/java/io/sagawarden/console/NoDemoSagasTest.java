@@ -12,6 +12,7 @@ class NoDemoSagasTest {
 
     @Test
     void no_directory_no_demos() {
+        given().get("/console/settings").then().statusCode(200).body("demoSagas", org.hamcrest.Matchers.is(false));
         given().get("/console/demo-sagas").then().statusCode(404).contentType(containsString("problem+json"));
     }
 }
