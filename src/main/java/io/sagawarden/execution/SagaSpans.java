@@ -21,13 +21,14 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
 import java.time.Instant;
 import java.util.List;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The OpenTelemetry spans of a saga's work, in the saga's trace ({@link TraceParent}): a client span per participant
  * call, whose id is the one its {@code traceparent} header names, and a span per committed transition. Attribute
  * names follow OpenTelemetry's draft workflow conventions ({@code workflow.*}) and the HTTP client conventions;
- * what only a saga has is {@code saga.*}. With the SDK off (the default, see docs/operations.md) the spans are
- * no-ops and each call still gets a span id of its own for its header.
+ * what only a saga has is {@code saga.*}. With the SDK off (the default, see docs/operations.md) no span is built
+ * and each call still gets a span id of its own for its header.
  */
 @ApplicationScoped
 public class SagaSpans {
@@ -47,13 +48,20 @@ public class SagaSpans {
     private static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
 
     private final Tracer tracer;
+    /** With the SDK off nothing records: the hot path (every call, every move) then builds no span at all. */
+    private final boolean recording;
 
-    public SagaSpans(OpenTelemetry openTelemetry) {
+    public SagaSpans(OpenTelemetry openTelemetry,
+                     @ConfigProperty(name = "quarkus.otel.sdk.disabled", defaultValue = "false") boolean sdkDisabled) {
         this.tracer = openTelemetry.getTracer("io.sagawarden");
+        this.recording = !sdkDisabled;
     }
 
     /** A participant call about to be made; {@link CallSpan#traceparent()} is the header it carries. */
     CallSpan call(SagaRun run, PlannedCall call) {
+        if (!recording) {
+            return new CallSpan(Span.getInvalid(), run.trace.forCall());
+        }
         StepRun step = run.steps().get(call.stepIndex());
         String kind = call.kind() == CallKind.ACTION ? "action" : "compensation";
         SpanContext parent = parent(run.trace);
@@ -72,7 +80,7 @@ public class SagaSpans {
 
     /** A transition that committed: the moves it made, from {@code began} until now. */
     void transition(SagaRun run, Instant began) {
-        if (run.events().isEmpty()) {
+        if (!recording || run.events().isEmpty()) {
             return;
         }
         Span span = inSaga(tracer.spanBuilder("saga transition"), parent(run.trace), run)
@@ -115,6 +123,9 @@ public class SagaSpans {
         }
 
         void end(CallResult result) {
+            if (!span.isRecording()) {
+                return;
+            }
             if (result.httpStatus() != null) {
                 span.setAttribute(STATUS_CODE, result.httpStatus().longValue());
             }

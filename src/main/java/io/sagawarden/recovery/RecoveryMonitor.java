@@ -192,7 +192,7 @@ public class RecoveryMonitor {
     private List<StuckSaga> facts(String query, Object... params) {
         return sql.query(query, rs -> new StuckSaga(rs.getObject("id", UUID.class), rs.getString("type"),
                 rs.getLong("version"), SagaStatus.valueOf(rs.getString("status")),
-                rs.getString("abort_reason") == null ? null : SagaReason.valueOf(rs.getString("abort_reason")),
+                SagaReason.ofNullable(rs.getString("abort_reason")),
                 rs.getInt("recovery_count"), Sql.instant(rs, "progress_at"), Sql.instant(rs, "quiet_since"),
                 rs.getString("lease_owner"), rs.getBoolean("owner_alive"), rs.getInt("failed_moves"), rs.getString("step"),
                 (Integer) rs.getObject("compensation_attempts"), rs.getString("last_error"), List.of()), params);

@@ -5,8 +5,6 @@ import io.sagawarden.lock.LockQueries;
 import io.sagawarden.lock.LockView;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -50,7 +48,7 @@ public class SagaOverview {
                 (SELECT id, type, priority, status, reason, ended_at FROM sagas
                  WHERE status = 'COMPENSATED' AND ended_at > ? ORDER BY ended_at DESC LIMIT ?)""",
                 rs -> new OverviewView.Ended(rs.getObject("id", UUID.class), rs.getString("type"), rs.getInt("priority"),
-                        SagaStatus.valueOf(rs.getString("status")), reason(rs), Sql.instant(rs, "ended_at")),
+                        SagaStatus.valueOf(rs.getString("status")), SagaReason.ofNullable(rs.getString("reason")), Sql.instant(rs, "ended_at")),
                 since, MAX_RECENT, since, MAX_RECENT);
         return new OverviewView(now, since, counts(since), waiting(now),
                 ended.stream().filter(e -> e.status() == SagaStatus.FAILED).toList(),
@@ -103,12 +101,7 @@ public class SagaOverview {
                 JOIN sagas s ON s.id = r.saga_id
                 ORDER BY r.at DESC LIMIT ?""",
                 rs -> new OverviewView.Recovered(rs.getObject("saga_id", UUID.class), rs.getString("type"),
-                        SagaStatus.valueOf(rs.getString("status")), reason(rs), Sql.instant(rs, "at"), rs.getString("kind"),
+                        SagaStatus.valueOf(rs.getString("status")), SagaReason.ofNullable(rs.getString("reason")), Sql.instant(rs, "at"), rs.getString("kind"),
                         rs.getString("cause"), rs.getInt("recoveries")), since, MAX_RECENT);
-    }
-
-    private static SagaReason reason(ResultSet rs) throws SQLException {
-        String reason = rs.getString("reason");
-        return reason == null ? null : SagaReason.valueOf(reason);
     }
 }

@@ -118,7 +118,7 @@ public class SagaQueries {
         params.add(limit + 1);
         List<SagaSummary> items = sql.query(query.toString(), rs -> new SagaSummary(rs.getObject("id", UUID.class),
                 rs.getString("type"), rs.getString("submitter"), SagaStatus.valueOf(rs.getString("status")),
-                rs.getString("reason") == null ? null : SagaReason.valueOf(rs.getString("reason")), rs.getInt("priority"),
+                SagaReason.ofNullable(rs.getString("reason")), rs.getInt("priority"),
                 json.stringMap(rs.getString("labels")), Sql.instant(rs, "created_at"), Sql.instant(rs, "started_at"),
                 Sql.instant(rs, "updated_at"), Sql.instant(rs, "ended_at"), rs.getString("current_step")),
                 params.toArray());

@@ -162,8 +162,8 @@ public class SagaStore implements Wakeups {
             return new StoredSaga(id, rs.getString("type"), rs.getInt("priority"),
                     json.read(rs.getString("definition"), SagaRequest.class), json.tree(rs.getString("payload")),
                     Sql.instant(rs, "started_at"), rs.getLong("version"), SagaStatus.valueOf(rs.getString("status")),
-                    reason(rs.getString("reason")), rs.getInt("current_step"), rs.getInt("restart_count"),
-                    reason(rs.getString("abort_reason")), TraceParent.fromStored(rs.getString("trace_parent"), id),
+                    SagaReason.ofNullable(rs.getString("reason")), rs.getInt("current_step"), rs.getInt("restart_count"),
+                    SagaReason.ofNullable(rs.getString("abort_reason")), TraceParent.fromStored(rs.getString("trace_parent"), id),
                     steps.getOrDefault(id, List.of()));
         }, (Object) keys(ids));
     }
@@ -428,9 +428,5 @@ public class SagaStore implements Wakeups {
 
     private static Long millis(Duration d) {
         return d == null ? null : d.toMillis();
-    }
-
-    private static SagaReason reason(String value) {
-        return value == null ? null : SagaReason.valueOf(value);
     }
 }
