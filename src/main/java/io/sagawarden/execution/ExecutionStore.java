@@ -4,6 +4,7 @@ import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.sagawarden.db.Sql;
 import io.sagawarden.lock.LockGate;
 import io.sagawarden.lock.LockManager;
+import io.sagawarden.saga.SagaMove;
 import io.sagawarden.saga.SagaStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
@@ -27,13 +28,20 @@ public class ExecutionStore {
     /** How long a saga rests after a node failed to make its move, so a bad saga cannot spin. */
     public static final Duration AFTER_FAILED_MOVE = Duration.ofSeconds(5);
 
+    /** The lock gate of a saga none of whose steps declares a lock: the state machine never asks it. */
+    private static final LockGate NO_LOCKS = (saga, locks) -> {
+        throw new IllegalStateException("saga " + saga + " declares no locks, yet asked for " + locks);
+    };
+
     private final SagaStore sagas;
     private final LockManager locks;
+    private final MoveWriter writer;
     private final Sql sql;
 
-    public ExecutionStore(SagaStore sagas, LockManager locks, Sql sql) {
+    public ExecutionStore(SagaStore sagas, LockManager locks, MoveWriter writer, Sql sql) {
         this.sagas = sagas;
         this.locks = locks;
+        this.writer = writer;
         this.sql = sql;
     }
 
@@ -99,15 +107,22 @@ public class ExecutionStore {
     }
 
     /**
-     * Applies one transition in one transaction: {@code decide} changes the run (the lock manager's changes among
-     * them) and the move is saved in one statement, guarded by the version this node knows, its lease and the abort
-     * request the run saw. An abort asked for since (by an operator, the deadlock detector, the recovery monitor)
-     * refuses the move: it is rolled back, the run is loaded again, abort and all, and decided anew.
+     * Applies one transition: {@code decide} changes the run and the move is saved in one statement, guarded by the
+     * version this node knows, its lease and the abort request the run saw. A saga that takes locks decides in the
+     * transaction that saves its move (the lock manager's changes are part of it); one that takes none decides
+     * first, and its move is saved by the {@link MoveWriter} with those of other sagas. An abort asked for since (by
+     * an operator, the deadlock detector, the recovery monitor) refuses the move: nothing of it is saved, the run is
+     * loaded again, abort and all, and decided anew.
      */
     public <T> T transition(SagaRun run, String node, Move<T> decide) {
         // An abort is asked for once (its request needs none pending), so the second try sees it: two tries suffice.
         for (int attempt = 1; ; attempt++) {
             try {
+                if (!run.takesLocks()) {
+                    T decision = decide.apply(run, NO_LOCKS);
+                    saved(run, writer.save(run.move(node)));
+                    return decision;
+                }
                 return QuarkusTransaction.requiringNew().call(() -> {
                     T decision = decide.apply(run, locks.gate(true));
                     save(run, node, true);
@@ -139,8 +154,14 @@ public class ExecutionStore {
                 locks.leaveQueues(run.id, mayWait);
             }
         }
-        if (!sagas.saveMove(run.move(node))) {
-            switch (sagas.whyRefused(run.id, run.version, node)) {
+        SagaMove move = run.move(node);
+        saved(run, Optional.ofNullable(sagas.saveMoves(List.of(move)).get(move.id())));
+    }
+
+    /** The run as its move left it: one version on, or the move was refused and the run cannot go on as it is. */
+    private static void saved(SagaRun run, Optional<SagaStore.MoveRefused> refused) {
+        if (refused.isPresent()) {
+            switch (refused.get()) {
                 case ABORT_ARRIVED -> throw new AbortArrived(run.id);
                 case TAKEN_OVER -> throw new LostSagaException(run.id, "it moved on without this node");
                 case GONE -> throw new LostSagaException(run.id, "it was deleted");

@@ -6,6 +6,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -57,7 +58,7 @@ public class LockManager {
     public LockGate.Outcome acquire(UUID saga, List<LockRequest> locks, boolean mayWait) {
         Map<String, LockMode> wanted = strongestPerResource(locks);
         serialize(wanted.keySet(), mayWait);
-        Map<String, LockQueue> queues = queues(wanted.keySet());
+        Map<String, LockQueue> queues = queuesAsSeenBy(saga, wanted.keySet());
         String queuedOn = queues.entrySet().stream()
                 .filter(e -> e.getValue().waiters().stream().anyMatch(w -> w.saga().equals(saga)))
                 .map(Map.Entry::getKey).findFirst().orElse(null);
@@ -205,13 +206,30 @@ public class LockManager {
 
     /** Holders and queues of the resources; stable while their advisory locks are held. */
     public Map<String, LockQueue> queues(Collection<String> resources) {
-        Map<String, Rows> rows = new HashMap<>();
-        resources.forEach(r -> rows.put(r, new Rows()));
         String[] keys = resources.toArray(String[]::new);
-        read(false, "resource = ANY (CAST(? AS text[]))", rows, keys, keys);
-        Map<String, LockQueue> queues = new HashMap<>();
-        rows.forEach((resource, r) -> queues.put(resource, r.queue()));
-        return queues;
+        return read(resources, "resource = ANY (CAST(? AS text[]))", "FROM lock_waits WHERE resource = ANY (CAST(? AS text[]))",
+                keys, keys);
+    }
+
+    /**
+     * The queues of the resources as far as {@code saga} needs them to decide its own request: every holder, its
+     * own queued request, and of the others only the first request of each mode, upgrade or not. Whether a request
+     * conflicts with one ahead of it depends on their modes alone, and a kind's first request is ahead of the saga
+     * whenever any of that kind is; so these rows decide as the whole queue would, and stay a handful however long
+     * the queue grows. Stable while the resources' advisory locks are held.
+     */
+    private Map<String, LockQueue> queuesAsSeenBy(UUID saga, Collection<String> resources) {
+        String[] keys = resources.toArray(String[]::new);
+        String[] modes = Arrays.stream(LockMode.values()).map(LockMode::name).toArray(String[]::new);
+        return read(resources, "resource = ANY (CAST(? AS text[]))", """
+                FROM (SELECT first.* FROM unnest(CAST(? AS text[])) AS r(resource), unnest(CAST(? AS text[])) AS m(mode),
+                           (VALUES (true), (false)) AS u(upgrade),
+                           LATERAL (SELECT * FROM lock_waits w
+                                    WHERE w.resource = r.resource AND w.mode = m.mode AND w.upgrade = u.upgrade
+                                    ORDER BY w.seq LIMIT 1) AS first
+                      UNION
+                      SELECT * FROM lock_waits WHERE resource = ANY (CAST(? AS text[])) AND saga_id = ?) AS w""",
+                keys, keys, modes, keys, saga);
     }
 
     /** The queues of every resource the sagas hold or wait for. */
@@ -229,7 +247,7 @@ public class LockManager {
      */
     public Map<String, LockQueue> allQueues() {
         Map<String, Rows> rows = new HashMap<>();
-        read(true, "resource IN (SELECT resource FROM lock_waits)", rows);
+        read(true, "resource IN (SELECT resource FROM lock_waits)", "FROM lock_waits", rows);
         Map<String, LockQueue> queues = new HashMap<>();
         rows.forEach((resource, r) -> queues.put(resource, r.queue()));
         return queues;
@@ -246,18 +264,29 @@ public class LockManager {
         }
     }
 
+    /** The queues of {@code resources}, read by {@link #read(boolean, String, String, Map, Object...)}. */
+    private Map<String, LockQueue> read(Collection<String> resources, String holders, String waiters, Object... params) {
+        Map<String, Rows> rows = new HashMap<>();
+        resources.forEach(r -> rows.put(r, new Rows()));
+        read(false, holders, waiters, rows, params);
+        Map<String, LockQueue> queues = new HashMap<>();
+        rows.forEach((resource, r) -> queues.put(resource, r.queue()));
+        return queues;
+    }
+
     /**
-     * The one read of the lock tables: the holders and the queued requests of the resources {@code where} selects,
-     * times as epoch microseconds (no timestamp text to parse).
+     * The one read of the lock tables: the holders {@code holders} selects from {@code resource_locks} and the queued
+     * requests of {@code waiters} (a FROM clause over {@code lock_waits} rows), times as epoch microseconds (no
+     * timestamp text to parse).
      */
-    private void read(boolean cursor, String where, Map<String, Rows> rows, Object... params) {
+    private void read(boolean cursor, String holders, String waiters, Map<String, Rows> rows, Object... params) {
         String statement = """
                 SELECT 0 AS seq, resource, saga_id, mode, false AS upgrade, true AS held, fencing_token,
                        (extract(epoch FROM granted_at) * 1000000)::bigint AS since_us
-                FROM resource_locks WHERE %1$s
+                FROM resource_locks WHERE %s
                 UNION ALL
                 SELECT seq, resource, saga_id, mode, upgrade, false, 0, (extract(epoch FROM queued_at) * 1000000)::bigint
-                FROM lock_waits WHERE %1$s""".formatted(where);
+                %s""".formatted(holders, waiters);
         Sql.RowConsumer row = rs -> {
             Rows r = rows.computeIfAbsent(rs.getString(2), k -> new Rows());
             UUID saga = rs.getObject(3, UUID.class);

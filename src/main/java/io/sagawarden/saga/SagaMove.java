@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * One transition of a saga in a node's hands, as {@link SagaStore#saveMove} writes it: guarded by the version the
+ * One transition of a saga in a node's hands, as {@link SagaStore#saveMoves} writes it: guarded by the version the
  * node knows, its lease and the abort request it saw.
  *
  * @param progressed   the saga moved forward (a step succeeded or was compensated, it queued anew, ended, …)
@@ -23,5 +23,10 @@ public record SagaMove(UUID id, String type, long version, String node, SagaStat
     /** The saga leaves the node's hands: it ended, waits for a lock, or waits to run again. */
     boolean letsGo() {
         return status.isTerminal() || status == SagaStatus.WAITING || retryAfter != null;
+    }
+
+    /** A waiting saga without a deadline runs again only when a release wakes it. */
+    boolean untilWoken() {
+        return status == SagaStatus.WAITING && retryAfter == null;
     }
 }

@@ -9,11 +9,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 /**
@@ -172,81 +177,115 @@ public class SagaStore implements Wakeups {
     public enum MoveRefused { GONE, TAKEN_OVER, ABORT_ARRIVED }
 
     /**
-     * Saves one transition in one statement: the saga row, guarded by the version the node knows, its lease and the
-     * abort request its decision saw; the steps it changed; its events, in order. Only when the guard holds does
-     * anything change. The saga's end and its last events share one time: a saga never ends before its last event.
-     * Returns false when the guard matched nothing; {@link #whyRefused} tells why.
+     * Saves the transitions of many sagas in one statement: each saga row guarded by the version its node knows,
+     * the node's lease and the abort request its decision saw; the steps each changed; their events, in order. Only
+     * a move whose guard holds changes anything, whatever the others do. A saga's end and its last events share one
+     * time: a saga never ends before its last event. Returns the moves refused, each with why.
      */
-    public boolean saveMove(SagaMove move) {
-        List<StoredSaga.Step> steps = move.steps();
-        List<SagaEvent> events = move.events();
-        // A waiting saga without a deadline runs again only when a release wakes it.
-        boolean untilWoken = move.status() == SagaStatus.WAITING && move.retryAfter() == null;
-        int saved = sql.queryOne("""
-                WITH saga AS (
-                    UPDATE sagas SET status = ?, reason = ?, current_step = ?, version = version + 1, updated_at = now(),
-                           compensation_reason = CASE WHEN ? = 'COMPENSATING' THEN ? ELSE compensation_reason END,
-                           progress_at = CASE WHEN ? THEN now() ELSE progress_at END,
-                           busy_until = now() + ?::bigint * interval '1 millisecond',
-                           next_run_at = CASE WHEN ? THEN 'infinity'
-                                              ELSE coalesce(now() + ?::bigint * interval '1 millisecond', next_run_at) END,
-                           lease_owner = CASE WHEN ? THEN NULL ELSE lease_owner END,
-                           lease_expires_at = CASE WHEN ? THEN NULL ELSE lease_expires_at END,
-                           ended_at = CASE WHEN ? THEN clock_timestamp() END, failed_moves = 0,
-                           abort_reason = CASE WHEN ? THEN NULL ELSE abort_reason END,
-                           restart_count = restart_count + CASE WHEN ? THEN 1 ELSE 0 END
-                    WHERE id = ? AND version = ? AND lease_owner = ? AND abort_reason IS NOT DISTINCT FROM CAST(? AS text)
-                    RETURNING id, ended_at),
+    public Map<UUID, MoveRefused> saveMoves(List<SagaMove> moves) {
+        if (moves.isEmpty()) {
+            return Map.of();
+        }
+        // Rows are locked in id order, so two writers of overlapping sagas take them in one order.
+        List<SagaMove> sorted = moves.stream().sorted(Comparator.comparing(SagaMove::id)).toList();
+        record StepOf(UUID saga, StoredSaga.Step step) {
+        }
+        record EventOf(UUID saga, SagaEvent event) {
+        }
+        List<StepOf> steps = sorted.stream().flatMap(m -> m.steps().stream().map(s -> new StepOf(m.id(), s))).toList();
+        List<EventOf> events = sorted.stream().flatMap(m -> m.events().stream().map(e -> new EventOf(m.id(), e))).toList();
+        List<UUID> saved = sql.query("""
+                WITH moved AS (
+                    UPDATE sagas s SET status = m.status, reason = m.reason, current_step = m.current_step,
+                           version = s.version + 1, updated_at = now(),
+                           compensation_reason = CASE WHEN m.status = 'COMPENSATING' THEN m.reason
+                                                      ELSE s.compensation_reason END,
+                           progress_at = CASE WHEN m.progressed THEN now() ELSE s.progress_at END,
+                           busy_until = now() + m.call_timeout * interval '1 millisecond',
+                           next_run_at = CASE WHEN m.until_woken THEN 'infinity'
+                                              ELSE coalesce(now() + m.retry_after * interval '1 millisecond', s.next_run_at) END,
+                           lease_owner = CASE WHEN m.lets_go THEN NULL ELSE s.lease_owner END,
+                           lease_expires_at = CASE WHEN m.lets_go THEN NULL ELSE s.lease_expires_at END,
+                           ended_at = CASE WHEN m.ends THEN clock_timestamp() END, failed_moves = 0,
+                           abort_reason = CASE WHEN m.abort_applied THEN NULL ELSE s.abort_reason END,
+                           restart_count = s.restart_count + CASE WHEN m.restarted THEN 1 ELSE 0 END
+                    FROM unnest(CAST(? AS uuid[]), CAST(? AS bigint[]), CAST(? AS text[]), CAST(? AS text[]),
+                                CAST(? AS int[]), CAST(? AS boolean[]), CAST(? AS bigint[]), CAST(? AS boolean[]),
+                                CAST(? AS bigint[]), CAST(? AS boolean[]), CAST(? AS boolean[]), CAST(? AS boolean[]),
+                                CAST(? AS boolean[]), CAST(? AS text[]), CAST(? AS text[]))
+                         AS m(id, version, status, reason, current_step, progressed, call_timeout, until_woken,
+                              retry_after, lets_go, ends, abort_applied, restarted, abort_seen, node)
+                    WHERE s.id = m.id AND s.version = m.version AND s.lease_owner = m.node
+                      AND s.abort_reason IS NOT DISTINCT FROM m.abort_seen
+                    RETURNING s.id, s.ended_at),
                 steps AS (
                     UPDATE saga_steps t SET status = u.status, attempts = u.attempts, started_at = u.started_at,
                            ended_at = u.ended_at, response = CAST(u.response AS jsonb), last_error = u.last_error,
                            compensation_status = u.compensation_status, compensation_attempts = u.compensation_attempts,
                            compensation_last_error = u.compensation_last_error,
                            may_have_taken_effect = u.may_have_taken_effect
-                    FROM saga, unnest(CAST(? AS int[]), CAST(? AS text[]), CAST(? AS int[]), CAST(? AS timestamptz[]),
-                                      CAST(? AS timestamptz[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]),
-                                      CAST(? AS int[]), CAST(? AS text[]), CAST(? AS boolean[]))
-                         AS u(idx, status, attempts, started_at, ended_at, response, last_error, compensation_status,
-                              compensation_attempts, compensation_last_error, may_have_taken_effect)
-                    WHERE t.saga_id = saga.id AND t.idx = u.idx),
+                    FROM moved, unnest(CAST(? AS uuid[]), CAST(? AS int[]), CAST(? AS text[]), CAST(? AS int[]),
+                                       CAST(? AS timestamptz[]), CAST(? AS timestamptz[]), CAST(? AS text[]),
+                                       CAST(? AS text[]), CAST(? AS text[]), CAST(? AS int[]), CAST(? AS text[]),
+                                       CAST(? AS boolean[]))
+                         AS u(saga_id, idx, status, attempts, started_at, ended_at, response, last_error,
+                              compensation_status, compensation_attempts, compensation_last_error, may_have_taken_effect)
+                    WHERE u.saga_id = moved.id AND t.saga_id = u.saga_id AND t.idx = u.idx),
                 history AS (
                     INSERT INTO saga_events (saga_id, at, kind, step, detail)
-                    SELECT saga.id, coalesce(saga.ended_at, clock_timestamp()), e.kind, e.step, CAST(e.detail AS jsonb)
-                    FROM saga, unnest(CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[])) WITH ORDINALITY
-                         AS e(kind, step, detail, n)
+                    SELECT moved.id, coalesce(moved.ended_at, clock_timestamp()), e.kind, e.step, CAST(e.detail AS jsonb)
+                    FROM moved JOIN unnest(CAST(? AS uuid[]), CAST(? AS text[]), CAST(? AS text[]), CAST(? AS text[]))
+                                    WITH ORDINALITY AS e(saga_id, kind, step, detail, n) ON e.saga_id = moved.id
                     ORDER BY e.n)
-                SELECT count(*) FROM saga""", rs -> rs.getInt(1),
-                move.status(), move.reason(), move.currentStep(), move.status(), move.reason(), move.progressed(),
-                millis(move.callTimeout()), untilWoken, millis(move.retryAfter()), move.letsGo(), move.letsGo(),
-                move.status().isTerminal(), move.abortApplied(), move.restarted(), move.id(), move.version(), move.node(),
-                move.abortSeen() == null ? null : move.abortSeen().name(),
-                column(steps, s -> Integer.toString(s.index())), column(steps, s -> s.status().name()),
-                column(steps, s -> Integer.toString(s.attempts())), column(steps, s -> text(s.startedAt())),
-                column(steps, s -> text(s.endedAt())), column(steps, s -> s.response() == null ? null : json.write(s.response())),
-                column(steps, StoredSaga.Step::lastError), column(steps, s -> s.compensationStatus().name()),
-                column(steps, s -> Integer.toString(s.compensationAttempts())), column(steps, StoredSaga.Step::compensationLastError),
-                column(steps, s -> Boolean.toString(s.mayHaveTakenEffect())),
-                column(events, SagaEvent::kind), column(events, SagaEvent::step), column(events, e -> json.write(e.detail())))
-                .orElse(0);
-        if (saved == 1) {
-            recorded.fire(new SagaRecorded(move.id(), move.type(), move.events()));
+                SELECT id FROM moved""", rs -> rs.getObject(1, UUID.class),
+                column(sorted, m -> m.id().toString()), column(sorted, m -> Long.toString(m.version())),
+                column(sorted, m -> m.status().name()), column(sorted, m -> m.reason() == null ? null : m.reason().name()),
+                column(sorted, m -> Integer.toString(m.currentStep())), column(sorted, m -> Boolean.toString(m.progressed())),
+                column(sorted, m -> text(millis(m.callTimeout()))), column(sorted, m -> Boolean.toString(m.untilWoken())),
+                column(sorted, m -> text(millis(m.retryAfter()))), column(sorted, m -> Boolean.toString(m.letsGo())),
+                column(sorted, m -> Boolean.toString(m.status().isTerminal())),
+                column(sorted, m -> Boolean.toString(m.abortApplied())), column(sorted, m -> Boolean.toString(m.restarted())),
+                column(sorted, m -> m.abortSeen() == null ? null : m.abortSeen().name()), column(sorted, SagaMove::node),
+                column(steps, s -> s.saga().toString()), column(steps, s -> Integer.toString(s.step().index())),
+                column(steps, s -> s.step().status().name()), column(steps, s -> Integer.toString(s.step().attempts())),
+                column(steps, s -> text(s.step().startedAt())), column(steps, s -> text(s.step().endedAt())),
+                column(steps, s -> s.step().response() == null ? null : json.write(s.step().response())),
+                column(steps, s -> s.step().lastError()), column(steps, s -> s.step().compensationStatus().name()),
+                column(steps, s -> Integer.toString(s.step().compensationAttempts())),
+                column(steps, s -> s.step().compensationLastError()),
+                column(steps, s -> Boolean.toString(s.step().mayHaveTakenEffect())),
+                column(events, e -> e.saga().toString()), column(events, e -> e.event().kind()),
+                column(events, e -> e.event().step()), column(events, e -> json.write(e.event().detail())));
+        Set<UUID> savedIds = new HashSet<>(saved);
+        for (SagaMove move : sorted) {
+            if (savedIds.contains(move.id())) {
+                recorded.fire(new SagaRecorded(move.id(), move.type(), move.events()));
+            }
         }
-        return saved == 1;
+        return saved.size() == sorted.size() ? Map.of()
+                : whyRefused(sorted.stream().filter(m -> !savedIds.contains(m.id())).toList());
     }
 
-    /** Why {@link #saveMove} matched no row, read after the fact (another transaction changed the saga). */
-    public MoveRefused whyRefused(UUID id, long version, String node) {
-        return sql.queryOne("SELECT version, lease_owner FROM sagas WHERE id = ?",
-                rs -> rs.getLong(1) == version && node.equals(rs.getString(2)) ? MoveRefused.ABORT_ARRIVED
-                        : MoveRefused.TAKEN_OVER, id).orElse(MoveRefused.GONE);
+    /** Why moves matched no row, read after the fact (another transaction changed their sagas). */
+    private Map<UUID, MoveRefused> whyRefused(List<SagaMove> refused) {
+        Map<UUID, MoveRefused> why = new HashMap<>();
+        refused.forEach(m -> why.put(m.id(), MoveRefused.GONE));
+        Map<UUID, SagaMove> byId = refused.stream().collect(Collectors.toMap(SagaMove::id, m -> m));
+        sql.query("SELECT id, version, lease_owner FROM sagas WHERE id = ANY (CAST(? AS uuid[]))", rs -> {
+            SagaMove move = byId.get(rs.getObject(1, UUID.class));
+            why.put(move.id(), rs.getLong(2) == move.version() && move.node().equals(rs.getString(3))
+                    ? MoveRefused.ABORT_ARRIVED : MoveRefused.TAKEN_OVER);
+            return move;
+        }, (Object) keys(byId.keySet()));
+        return why;
     }
 
     private static <T> String[] column(List<T> rows, java.util.function.Function<T, String> value) {
         return rows.stream().map(value).toArray(String[]::new);
     }
 
-    private static String text(Instant instant) {
-        return instant == null ? null : instant.toString();
+    private static String text(Object value) {
+        return value == null ? null : value.toString();
     }
 
     /** Extends the leases of the sagas a node still works on; returns how many were renewed. */

@@ -27,6 +27,8 @@ class ExecutionBenchmark {
     static final int BURST = Integer.getInteger("bench.sagas", 3000);
     static final int RATE = Integer.getInteger("bench.rate", 50);
     static final int RATE_SECONDS = Integer.getInteger("bench.rateSeconds", 20);
+    /** Enough sagas for the JIT compilers to be done with the hot path (see the drain benchmark's warm-up rounds). */
+    static final int WARM_UP = Integer.getInteger("bench.warmUp", 12_000);
 
     @Test
     void execution() throws Exception {
@@ -50,6 +52,7 @@ class ExecutionBenchmark {
                         n -> n == 1);
                 idle.add(latencyMs(db, "id = '" + id + "'").getFirst());
             }
+            String hops = hops(db);
 
             // Fixed offered load.
             db.execute("UPDATE sagas SET labels = '{\"phase\": \"warm\"}'");
@@ -93,6 +96,7 @@ class ExecutionBenchmark {
             System.out.printf("pgbench -N, 8 clients, 15 s:        %8.0f TPS (yardstick)%n", pgbenchTps);
             System.out.printf("idle latency, 200 sagas one by one: p50 %6.1f ms   p99 %6.1f ms%n",
                     Stats.median(idle), Stats.percentile(idle, 99));
+            System.out.printf("  where a lone saga's time goes (median from the previous event, or from its submission):%n%s", hops);
             System.out.printf("latency at %d sagas/s for %d s:     p50 %6.1f ms   p99 %6.1f ms  (%d sagas)%n", RATE,
                     RATE_SECONDS, Stats.median(loaded), Stats.percentile(loaded, 99), loaded.size());
             System.out.printf("burst of %d sagas:                 %8.1f sagas/s sustained (submitted in %.1f s, all ended in %.1f s)%n",
@@ -109,7 +113,7 @@ class ExecutionBenchmark {
     private static void warmUp(AppProcess app, Db db, String saga) throws Exception {
         ExecutorService clients = Executors.newFixedThreadPool(8);
         List<Future<?>> sent = new ArrayList<>();
-        for (int i = 0; i < 500; i++) {
+        for (int i = 0; i < WARM_UP; i++) {
             sent.add(clients.submit(() -> app.post("/api/v1/sagas", saga)));
         }
         for (Future<?> f : sent) {
@@ -118,6 +122,24 @@ class ExecutionBenchmark {
         clients.shutdownNow();
         awaitAllEnded(db);
         db.execute("UPDATE sagas SET labels = '{\"phase\": \"warm\"}'");
+    }
+
+    /**
+     * Where a lone saga's time goes: the median time from each event of its history to the next, for the sagas run one
+     * at a time (those not yet labelled). Events of one transaction are apart by its statements only; a commit, a
+     * wake-up or a participant call lies between the others.
+     */
+    private static String hops(Db db) {
+        StringBuilder out = new StringBuilder();
+        db.rows("""
+                WITH e AS (SELECT e.kind, e.step, e.id, s.created_at,
+                                  extract(epoch FROM e.at - coalesce(lag(e.at) OVER (PARTITION BY e.saga_id ORDER BY e.id),
+                                                                     s.created_at)) * 1000 AS ms
+                           FROM saga_events e JOIN sagas s ON s.id = e.saga_id WHERE s.labels = '{}'::jsonb)
+                SELECT kind || coalesce(' ' || step, '') AS event, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50
+                FROM e GROUP BY kind, step ORDER BY min(id)""").forEach(r -> out.append(String.format("  %6.2f ms  → %s%n",
+                ((Number) r.get("p50")).doubleValue(), r.get("event"))));
+        return out.toString();
     }
 
     private static void awaitAllEnded(Db db) {

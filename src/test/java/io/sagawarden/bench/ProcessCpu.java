@@ -3,6 +3,8 @@ package io.sagawarden.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
@@ -44,14 +46,42 @@ final class ProcessCpu {
         return ticks / TICKS_PER_SECOND;
     }
 
+    /**
+     * User and system time of one process's threads so far, summed by kind: the name without its number
+     * ({@code C2 CompilerThread0} and {@code C2 CompilerThread1} are one kind), as the kernel keeps it (15 characters).
+     */
+    static Map<String, Double> secondsByThread(long pid) {
+        Map<String, Double> byKind = new TreeMap<>();
+        try (Stream<Path> threads = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path thread : threads.toList()) {
+                String line = read(thread.resolve("stat"));
+                if (line != null) {
+                    String name = line.substring(line.indexOf('(') + 1, line.lastIndexOf(')')).replaceAll("[-#]?\\d+$", "");
+                    long[] stat = fields(line);
+                    byKind.merge(name, (stat[1] + stat[2]) / TICKS_PER_SECOND, Double::sum);
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return byKind;
+    }
+
     /** ppid, utime, stime, cutime, cstime; null when the process is gone. */
     private static long[] stat(long pid) {
-        String line;
+        String line = read(Path.of("/proc", Long.toString(pid), "stat"));
+        return line == null ? null : fields(line);
+    }
+
+    private static String read(Path stat) {
         try {
-            line = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            return Files.readString(stat);
         } catch (IOException gone) {
             return null;
         }
+    }
+
+    private static long[] fields(String line) {
         // The command name, in parentheses, may hold spaces: the fields that follow start after its last ')'.
         String[] f = line.substring(line.lastIndexOf(')') + 2).split(" ");
         return new long[] {Long.parseLong(f[1]), Long.parseLong(f[11]), Long.parseLong(f[12]), Long.parseLong(f[13]),

@@ -388,20 +388,9 @@ class ExecutionScenarioTest {
     }
 
     @Test
-    void an_outcome_the_database_refuses_anyway_is_recorded_once_without_what_it_refused() {
+    void an_outcome_the_database_refuses_anyway_is_recorded_once_without_what_it_refused() throws Exception {
         // Whatever the checks before it miss: here a trigger refuses one reply the way PostgreSQL refuses data.
-        Db db = Db.ofUrl(jdbcUrl);
-        db.execute("""
-                CREATE FUNCTION refuse_marked_replies() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN
-                    IF NEW.response::text LIKE '%refuse-me%' THEN
-                        RAISE EXCEPTION 'refused' USING ERRCODE = 'data_exception';
-                    END IF;
-                    RETURN NEW;
-                END $$;
-                CREATE TRIGGER refuse_marked_replies BEFORE UPDATE ON saga_steps
-                    FOR EACH ROW EXECUTE FUNCTION refuse_marked_replies();""");
-        try {
+        try (AutoCloseable refusing = Db.ofUrl(jdbcUrl).refusingReplies("refuse-me")) {
             participant.on("/marked", json(200, "{\"mark\": \"refuse-me\"}"));
             String id = submit(aSaga().step("marked", participant.url("/marked")).withCompensation(participant.url("/unmark"))
                     .withRetry(5, "PT0.1S"));
@@ -412,8 +401,6 @@ class ExecutionScenarioTest {
             assertThat(saga.getString("status")).isEqualTo("COMPENSATED");
             assertThat(saga.getString("steps[0].lastError")).contains("could not be stored");
             assertThat(participant.calls("/unmark")).hasSize(1);
-        } finally {
-            db.execute("DROP TRIGGER refuse_marked_replies ON saga_steps; DROP FUNCTION refuse_marked_replies()");
         }
     }
 

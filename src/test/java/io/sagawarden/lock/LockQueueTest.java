@@ -5,7 +5,12 @@ import static io.sagawarden.lock.LockMode.SHARED;
 import static io.sagawarden.lock.LockMode.UPDATE;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -107,5 +112,53 @@ class LockQueueTest {
         assertThat(queue.grantable(b, SHARED)).isTrue();
         assertThat(queue.grantable(b, UPDATE)).isFalse();
         assertThat(queue.grantable(b, EXCLUSIVE)).isFalse();
+    }
+
+    @Test
+    void the_waiters_found_grantable_in_one_pass_are_those_each_found_grantable_alone() {
+        Random random = new Random(42);
+        for (int round = 0; round < 20_000; round++) {
+            LockQueue queue = randomQueue(random);
+            assertThat(queue.grantableWaiters()).as("round %d: %s / %s", round, queue.holders(), queue.waiters())
+                    .containsExactlyElementsOf(queue.waiters().stream().filter(w -> queue.grantable(w.saga(), w.mode())).toList());
+        }
+    }
+
+    @Test
+    void holders_own_request_and_the_first_request_of_each_kind_decide_as_the_whole_queue_does() {
+        Random random = new Random(7);
+        for (int round = 0; round < 20_000; round++) {
+            LockQueue whole = randomQueue(random);
+            UUID saga = new UUID(0, 1 + random.nextInt(12));
+            LockMode mode = LockMode.values()[random.nextInt(3)];
+            // What the lock manager reads for one saga's request: every holder, its own request, the first of each kind.
+            Map<String, LockQueue.Waiter> firstOfKind = new HashMap<>();
+            List<LockQueue.Waiter> seen = new ArrayList<>();
+            whole.waiters().stream().sorted(Comparator.comparingLong(LockQueue.Waiter::seq))
+                    .forEach(w -> firstOfKind.putIfAbsent(w.mode() + "/" + w.upgrade(), w));
+            seen.addAll(firstOfKind.values());
+            whole.waiters().stream().filter(w -> w.saga().equals(saga) && !seen.contains(w)).forEach(seen::add);
+            LockQueue asSeen = new LockQueue(whole.holders(), seen);
+
+            assertThat(asSeen.grantable(saga, mode)).as("round %d: %s asks %s of %s / %s", round, saga, mode,
+                    whole.holders(), whole.waiters()).isEqualTo(whole.grantable(saga, mode));
+            assertThat(asSeen.covers(saga, mode)).isEqualTo(whole.covers(saga, mode));
+        }
+    }
+
+    /** Up to 4 holders and 20 waiters of 12 sagas, each saga queued at most once, holders' requests upgrades. */
+    private static LockQueue randomQueue(Random random) {
+        Map<UUID, LockQueue.Holder> holders = new HashMap<>();
+        for (int i = random.nextInt(5); i > 0; i--) {
+            UUID saga = new UUID(0, 1 + random.nextInt(12));
+            holders.put(saga, new LockQueue.Holder(saga, LockMode.values()[random.nextInt(3)]));
+        }
+        Map<UUID, LockQueue.Waiter> waiters = new HashMap<>();
+        for (int seq = 1; seq <= random.nextInt(21); seq++) {
+            UUID saga = new UUID(0, 1 + random.nextInt(12));
+            waiters.putIfAbsent(saga, new LockQueue.Waiter(seq, saga, LockMode.values()[random.nextInt(3)],
+                    holders.containsKey(saga)));
+        }
+        return new LockQueue(holders.values(), waiters.values());
     }
 }

@@ -70,4 +70,22 @@ public final class Db {
             throw new IllegalStateException(e);
         }
     }
+
+    /**
+     * Until closed, a step whose stored reply holds {@code marker} is refused the way PostgreSQL refuses data
+     * (SQLSTATE 22000): whatever the checks before the database miss.
+     */
+    public AutoCloseable refusingReplies(String marker) {
+        execute("""
+                CREATE FUNCTION refuse_marked_replies() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.response::text LIKE '%%%s%%' THEN
+                        RAISE EXCEPTION 'refused' USING ERRCODE = 'data_exception';
+                    END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER refuse_marked_replies BEFORE UPDATE ON saga_steps
+                    FOR EACH ROW EXECUTE FUNCTION refuse_marked_replies();""".formatted(marker.replace("'", "''")));
+        return () -> execute("DROP TRIGGER refuse_marked_replies ON saga_steps; DROP FUNCTION refuse_marked_replies()");
+    }
 }
