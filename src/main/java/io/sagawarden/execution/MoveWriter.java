@@ -75,7 +75,13 @@ public class MoveWriter {
             while (!Thread.currentThread().isInterrupted()) {
                 batch.add(queue.take());
                 queue.drainTo(batch, MAX_BATCH - 1);
-                write(batch);
+                try {
+                    write(batch);
+                } catch (Throwable unexpected) {
+                    // The writer must outlive any one batch: a saga whose move never completed would wait forever,
+                    // its lease renewed all the while. Its runner lets it go, to be picked up again.
+                    batch.forEach(p -> p.saved().completeExceptionally(unexpected));
+                }
                 batch.clear();
             }
         } catch (InterruptedException e) {

@@ -194,6 +194,9 @@ public class SagaStore implements Wakeups {
         }
         List<StepOf> steps = sorted.stream().flatMap(m -> m.steps().stream().map(s -> new StepOf(m.id(), s))).toList();
         List<EventOf> events = sorted.stream().flatMap(m -> m.events().stream().map(e -> new EventOf(m.id(), e))).toList();
+        // The ids again as a plain condition on each table: the rows are then found through the primary key
+        // whatever join the planner picks, so a plan cached while the tables were small never turns into a scan.
+        String[] ids = keys(sorted.stream().map(SagaMove::id).toList());
         List<UUID> saved = sql.query("""
                 WITH moved AS (
                     UPDATE sagas s SET status = m.status, reason = m.reason, current_step = m.current_step,
@@ -215,8 +218,8 @@ public class SagaStore implements Wakeups {
                                 CAST(? AS boolean[]), CAST(? AS text[]), CAST(? AS text[]))
                          AS m(id, version, status, reason, current_step, progressed, call_timeout, until_woken,
                               retry_after, lets_go, ends, abort_applied, restarted, abort_seen, node)
-                    WHERE s.id = m.id AND s.version = m.version AND s.lease_owner = m.node
-                      AND s.abort_reason IS NOT DISTINCT FROM m.abort_seen
+                    WHERE s.id = ANY (CAST(? AS uuid[])) AND s.id = m.id AND s.version = m.version
+                      AND s.lease_owner = m.node AND s.abort_reason IS NOT DISTINCT FROM m.abort_seen
                     RETURNING s.id, s.ended_at),
                 steps AS (
                     UPDATE saga_steps t SET status = u.status, attempts = u.attempts, started_at = u.started_at,
@@ -230,7 +233,8 @@ public class SagaStore implements Wakeups {
                                        CAST(? AS boolean[]))
                          AS u(saga_id, idx, status, attempts, started_at, ended_at, response, last_error,
                               compensation_status, compensation_attempts, compensation_last_error, may_have_taken_effect)
-                    WHERE u.saga_id = moved.id AND t.saga_id = u.saga_id AND t.idx = u.idx),
+                    WHERE t.saga_id = ANY (CAST(? AS uuid[])) AND u.saga_id = moved.id AND t.saga_id = u.saga_id
+                      AND t.idx = u.idx),
                 history AS (
                     INSERT INTO saga_events (saga_id, at, kind, step, detail)
                     SELECT moved.id, coalesce(moved.ended_at, clock_timestamp()), e.kind, e.step, CAST(e.detail AS jsonb)
@@ -245,7 +249,7 @@ public class SagaStore implements Wakeups {
                 column(sorted, m -> text(millis(m.retryAfter()))), column(sorted, m -> Boolean.toString(m.letsGo())),
                 column(sorted, m -> Boolean.toString(m.status().isTerminal())),
                 column(sorted, m -> Boolean.toString(m.abortApplied())), column(sorted, m -> Boolean.toString(m.restarted())),
-                column(sorted, m -> m.abortSeen() == null ? null : m.abortSeen().name()), column(sorted, SagaMove::node),
+                column(sorted, m -> m.abortSeen() == null ? null : m.abortSeen().name()), column(sorted, SagaMove::node), ids,
                 column(steps, s -> s.saga().toString()), column(steps, s -> Integer.toString(s.step().index())),
                 column(steps, s -> s.step().status().name()), column(steps, s -> Integer.toString(s.step().attempts())),
                 column(steps, s -> text(s.step().startedAt())), column(steps, s -> text(s.step().endedAt())),
@@ -253,7 +257,7 @@ public class SagaStore implements Wakeups {
                 column(steps, s -> s.step().lastError()), column(steps, s -> s.step().compensationStatus().name()),
                 column(steps, s -> Integer.toString(s.step().compensationAttempts())),
                 column(steps, s -> s.step().compensationLastError()),
-                column(steps, s -> Boolean.toString(s.step().mayHaveTakenEffect())),
+                column(steps, s -> Boolean.toString(s.step().mayHaveTakenEffect())), ids,
                 column(events, e -> e.saga().toString()), column(events, e -> e.event().kind()),
                 column(events, e -> e.event().step()), column(events, e -> json.write(e.event().detail())));
         Set<UUID> savedIds = new HashSet<>(saved);

@@ -45,16 +45,19 @@ import org.junit.jupiter.api.Test;
  * Conductor's workflow records): completed sagas per second from the first submission to the last end, p50 and
  * p99 of each saga's submission-to-end time, sagas not ended after 5 minutes, and CPU time per saga of the server
  * process and of PostgreSQL over the run; then Saga Warden's completed/s divided by Conductor's. Each system first
- * runs {@code bench.warmUp} sagas the same way, which are not counted.
+ * runs the same work for {@code bench.warmUpSeconds} (60), which is not counted.
  */
 class ConductorBenchmark {
 
     static final int SAGAS = Integer.getInteger("bench.sagas", 300);
     /**
-     * Sagas each system runs first, the same number for both and not counted: a server measured from its first
-     * request measures its start-up (class loading, the JIT) as much as its work.
+     * How long each system runs the work first, in batches of {@link #WARM_UP_BATCH}, not counted: a server measured
+     * from its first request measures its start-up (class loading, the JIT) as much as its work. The same time for
+     * both, so each warms up as far as its own pace takes it (Saga Warden's JIT needs some 10,000 sagas to settle,
+     * see DrainBenchmark; Conductor runs about 300 in that time).
      */
-    static final int WARM_UP = Integer.getInteger("bench.warmUp", 300);
+    static final Duration WARM_UP = Duration.ofSeconds(Integer.getInteger("bench.warmUpSeconds", 60));
+    static final int WARM_UP_BATCH = 100;
     static final int CLIENTS = 8;
     static final Duration PATIENCE = Duration.ofMinutes(5);
     static final String WORKFLOW = "bench_saga";
@@ -72,8 +75,8 @@ class ConductorBenchmark {
             Result warden = sagaWarden(server, participant);
             Result conductor = conductor(server, participant);
 
-            System.out.printf("%n=== Saga Warden and Conductor OSS side by side: %d 3-step sagas (after %d not counted), "
-                    + "%d client threads, participant answers at once ===%n", SAGAS, WARM_UP, CLIENTS);
+            System.out.printf("%n=== Saga Warden and Conductor OSS side by side: %d 3-step sagas (after %d s of the same, "
+                    + "not counted), %d client threads, participant answers at once ===%n", SAGAS, WARM_UP.toSeconds(), CLIENTS);
             System.out.printf("%-14s %10s %9s %9s %10s %8s %10s %11s %11s %11s%n", "", "completed", "per s", "p50 ms",
                     "p99 ms", "unended", "submit s", "calls/saga", "server CPU", "PG CPU");
             warden.print();
@@ -100,7 +103,7 @@ class ConductorBenchmark {
                     FROM sagas""";
             URI submit = URI.create(node.baseUrl() + "/api/v1/sagas");
             Function<String, String> id = body -> SagaBuilder.parse(body).get("id").asText();
-            run("Saga Warden", server, participant, node.pid(), db, sql, submit, saga, id, WARM_UP);
+            warmUp(() -> run("Saga Warden", server, participant, node.pid(), db, sql, submit, saga, id, WARM_UP_BATCH));
             return run("Saga Warden", server, participant, node.pid(), db, sql, submit, saga, id, SAGAS);
         }
     }
@@ -122,9 +125,27 @@ class ConductorBenchmark {
                     FROM (SELECT json_data::jsonb AS w FROM workflow) AS workflows
                     WHERE w ->> 'workflowName' = '%s'""".formatted(WORKFLOW);
             URI submit = URI.create(conductor.baseUrl() + "/api/workflow/" + WORKFLOW);
-            run("Conductor OSS", server, participant, conductor.pid(), db, sql, submit, "{}", String::strip, WARM_UP);
+            warmUp(() -> run("Conductor OSS", server, participant, conductor.pid(), db, sql, submit, "{}", String::strip,
+                    WARM_UP_BATCH));
             return run("Conductor OSS", server, participant, conductor.pid(), db, sql, submit, "{}", String::strip, SAGAS);
         }
+    }
+
+    private interface Batch {
+        Result run() throws Exception;
+    }
+
+    /** Runs batches until {@link #WARM_UP} has passed; prints how many sagas that came to. */
+    private static void warmUp(Batch batch) throws Exception {
+        long deadline = System.nanoTime() + WARM_UP.toNanos();
+        int sagas = 0;
+        String name = "";
+        while (System.nanoTime() < deadline) {
+            Result result = batch.run();
+            sagas += result.sagas();
+            name = result.name();
+        }
+        System.out.printf("%s warmed up with %d sagas in %d s%n", name, sagas, WARM_UP.toSeconds());
     }
 
     /** Three HTTP system tasks, each a POST to the participant, as the saga's three steps. */

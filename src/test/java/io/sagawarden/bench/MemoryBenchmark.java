@@ -34,12 +34,19 @@ import org.junit.jupiter.api.Test;
  * the integration tests' JVM settings (a 384 MB heap, serial GC). Prints the node's RSS idle, its peak while the
  * sagas arrive and queue, its peak over a minute of the steady state (two deadlock sweeps, a dozen gauge
  * refreshes), the live heap after a full GC, and the CPU the node spent per queued saga.
+ * {@code -Dbench.seeded=true} writes the waiting sagas into the tables instead of submitting them ({@link #SEEDED}).
  */
 class MemoryBenchmark {
 
     static final int SAGAS = Integer.getInteger("bench.sagas", 100_000);
     static final int RESOURCES = Integer.getInteger("bench.resources", 50);
     static final int CLIENTS = 16;
+    /**
+     * With {@code -Dbench.seeded=true} only the lock holders are submitted, and the waiting sagas are written straight
+     * into the tables, copies of a holder queued behind it, as they would stand had they queued one by one: the node
+     * holds the same, and 100,000 waits are there in seconds instead of hours of one dispatcher queueing them.
+     */
+    static final boolean SEEDED = Boolean.getBoolean("bench.seeded");
     private static final Pattern RSS = Pattern.compile("VmRSS:\\s+(\\d+) kB");
 
     @Test
@@ -65,7 +72,7 @@ class MemoryBenchmark {
             long start = System.nanoTime();
             ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
             List<Future<?>> sent = new ArrayList<>();
-            for (int i = 0; i < SAGAS; i++) {
+            for (int i = 0; i < (SEEDED ? RESOURCES : SAGAS); i++) {
                 String saga = sagas.get(i % RESOURCES);
                 sent.add(clients.submit(() -> {
                     if (app.post("/api/v1/sagas", saga).statusCode() != 201) {
@@ -78,6 +85,9 @@ class MemoryBenchmark {
             }
             clients.shutdown();
             double submitted = (System.nanoTime() - start) / 1e9;
+            if (SEEDED) {
+                seedWaiters(db);
+            }
             Eventually.await("all but the lock holders waiting", Duration.ofMinutes(60),
                     () -> db.count("SELECT count(*) FROM sagas WHERE status = 'WAITING'"), n -> n == SAGAS - RESOURCES,
                     Duration.ofSeconds(2));
@@ -100,6 +110,35 @@ class MemoryBenchmark {
         } finally {
             PostgresTestDatabase.drop(database);
         }
+    }
+
+    /** {@code SAGAS - RESOURCES} waiting sagas, each a copy of a holder's saga queued behind it on its resource. */
+    private static void seedWaiters(Db db) {
+        Eventually.await("the holders to hold their locks", Duration.ofMinutes(1),
+                () -> db.count("SELECT count(*) FROM resource_locks"), n -> n == RESOURCES);
+        db.execute("""
+                WITH holders AS (SELECT row_number() OVER (ORDER BY l.resource) - 1 AS k, l.resource, s.*
+                                 FROM resource_locks l JOIN sagas s ON s.id = l.saga_id),
+                     waiters AS (SELECT gen_random_uuid() AS id, i %% %2$d AS k FROM generate_series(1, %1$d) AS i),
+                     sagas AS (
+                         INSERT INTO sagas (id, type, status, priority, definition, payload, submitter, request_hash,
+                                            next_run_at, created_at, started_at, updated_at, progress_at)
+                         SELECT w.id, h.type, 'WAITING', h.priority, h.definition, h.payload, h.submitter, h.request_hash,
+                                'infinity', now(), now(), now(), now()
+                         FROM waiters w JOIN holders h USING (k)),
+                     steps AS (
+                         INSERT INTO saga_steps (saga_id, idx, name) SELECT w.id, 0, 'hold' FROM waiters w),
+                     events AS (
+                         INSERT INTO saga_events (saga_id, at, kind, step, detail)
+                         SELECT w.id, now(), 'WAITING_FOR_LOCK', 'hold',
+                                jsonb_build_object('resource', h.resource, 'mode', 'EXCLUSIVE')
+                         FROM waiters w JOIN holders h USING (k))
+                INSERT INTO lock_waits (resource, saga_id, mode, queued_at)
+                SELECT h.resource, w.id, 'EXCLUSIVE', now() FROM waiters w JOIN holders h USING (k)""".formatted(
+                SAGAS - RESOURCES, RESOURCES));
+        // Vacuumed as well as analyzed: an autovacuum of the fresh rows would otherwise take a core mid-measurement.
+        db.execute("VACUUM (ANALYZE) sagas, saga_steps, saga_events, lock_waits");
+        db.execute("SELECT pg_notify('saga_waits', '')");
     }
 
     private static long rssKb(long pid) {
