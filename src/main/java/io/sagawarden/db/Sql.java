@@ -33,6 +33,16 @@ public class Sql {
         this.dataSource = dataSource;
     }
 
+    /**
+     * For the rest of the transaction, a prepared statement runs its generic plan rather than one planned for each
+     * execution's values. For the engine's transactions, whose statements find every row by key whatever the values:
+     * PostgreSQL would otherwise plan anew each time those that take arrays (to a generic plan an array of unknown
+     * length looks costlier than the one at hand), and planning the move statement took longer than running it.
+     */
+    public void reusePlans() {
+        update("SET LOCAL plan_cache_mode = force_generic_plan");
+    }
+
     /** Runs an INSERT, UPDATE or DELETE and returns how many rows it touched. */
     public int update(String sql, Object... params) {
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, sql, params)) {

@@ -67,6 +67,7 @@ public class ExecutionStore {
      */
     public List<Started> claim(String node, Duration lease, int limit, Move<Optional<PlannedCall>> start) {
         return QuarkusTransaction.requiringNew().call(() -> {
+            sql.reusePlans();
             List<Started> started = new ArrayList<>();
             // Many sagas move in this one transaction: the lock manager may only try here, never wait.
             LockGate tryOnly = locks.gate(false);
@@ -124,6 +125,7 @@ public class ExecutionStore {
                     return decision;
                 }
                 return QuarkusTransaction.requiringNew().call(() -> {
+                    sql.reusePlans();
                     T decision = decide.apply(run, locks.gate(true));
                     save(run, node, true);
                     return decision;

@@ -1,6 +1,7 @@
 package io.sagawarden.execution;
 
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.sagawarden.db.Sql;
 import io.sagawarden.saga.SagaMove;
 import io.sagawarden.saga.SagaStore;
 import jakarta.annotation.PreDestroy;
@@ -14,12 +15,14 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Saves the moves of sagas that take no locks, those of many sagas together: one statement and one commit for all
- * the moves made while the previous batch was being committed. Nothing waits to fill a batch: a lone move is saved
- * at once, and under load the batches grow by themselves. Each move stays guarded on its own, and its saga's thread
- * goes on (makes its next call) only once the move has committed.
+ * the moves made while the previous batch was being committed. Nothing waits to fill a batch: a lone move, with no
+ * batch being written, is saved at once on its saga's own thread (no hand-over to wait for), and under load the
+ * batches grow by themselves. Each move stays guarded on its own, and its saga's thread goes on (makes its next
+ * call) only once the move has committed.
  */
 @ApplicationScoped
 public class MoveWriter {
@@ -28,14 +31,18 @@ public class MoveWriter {
     static final int MAX_BATCH = 256;
 
     private final SagaStore sagas;
+    private final Sql sql;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final Thread writer;
+    /** Held while a batch is written, by the writer or by a saga's thread saving its lone move. */
+    private final ReentrantLock writing = new ReentrantLock();
 
     private record Pending(SagaMove move, CompletableFuture<Optional<SagaStore.MoveRefused>> saved) {
     }
 
-    public MoveWriter(SagaStore sagas) {
+    public MoveWriter(SagaStore sagas, Sql sql) {
         this.sagas = sagas;
+        this.sql = sql;
         this.writer = Thread.ofPlatform().name("saga-move-writer").daemon().unstarted(this::writeLoop);
     }
 
@@ -46,7 +53,16 @@ public class MoveWriter {
     public Optional<SagaStore.MoveRefused> save(SagaMove move) {
         startOnce();
         Pending pending = new Pending(move, new CompletableFuture<>());
-        queue.add(pending);
+        // Not while the writer waits to write what it took: a stream of lone moves must not keep it waiting.
+        if (queue.isEmpty() && !writing.hasQueuedThreads() && writing.tryLock()) {
+            try {
+                write(List.of(pending));
+            } finally {
+                writing.unlock();
+            }
+        } else {
+            queue.add(pending);
+        }
         try {
             return pending.saved().join();
         } catch (CompletionException e) {
@@ -74,13 +90,12 @@ public class MoveWriter {
         try {
             while (!Thread.currentThread().isInterrupted()) {
                 batch.add(queue.take());
-                queue.drainTo(batch, MAX_BATCH - 1);
+                writing.lockInterruptibly();
                 try {
+                    queue.drainTo(batch, MAX_BATCH - 1);
                     write(batch);
-                } catch (Throwable unexpected) {
-                    // The writer must outlive any one batch: a saga whose move never completed would wait forever,
-                    // its lease renewed all the while. Its runner lets it go, to be picked up again.
-                    batch.forEach(p -> p.saved().completeExceptionally(unexpected));
+                } finally {
+                    writing.unlock();
                 }
                 batch.clear();
             }
@@ -92,16 +107,32 @@ public class MoveWriter {
         queue.forEach(p -> p.saved().completeExceptionally(stopped));
     }
 
+    /**
+     * Saves the batch and completes each move's future. Never throws: the writer must outlive any one batch, since a
+     * saga whose move never completed would wait forever, its lease renewed all the while; a move that fails
+     * unexpectedly completes with that failure, and its runner lets the saga go, to be picked up again.
+     */
     private void write(List<Pending> batch) {
+        try {
+            save(batch);
+        } catch (Throwable unexpected) {
+            batch.forEach(p -> p.saved().completeExceptionally(unexpected));
+        }
+    }
+
+    private void save(List<Pending> batch) {
         Map<UUID, SagaStore.MoveRefused> refused;
         try {
-            refused = QuarkusTransaction.requiringNew().call(() -> sagas.saveMoves(batch.stream().map(Pending::move).toList()));
+            refused = QuarkusTransaction.requiringNew().call(() -> {
+                sql.reusePlans();
+                return sagas.saveMoves(batch.stream().map(Pending::move).toList());
+            });
         } catch (RuntimeException e) {
             if (batch.size() == 1) {
                 batch.getFirst().saved().completeExceptionally(e);
             } else {
                 // One move the database rejects (a value it refuses) must not fail the others: each alone now.
-                batch.forEach(p -> write(List.of(p)));
+                batch.forEach(p -> save(List.of(p)));
             }
             return;
         }

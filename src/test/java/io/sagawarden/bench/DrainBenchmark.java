@@ -3,6 +3,7 @@ package io.sagawarden.bench;
 import static io.sagawarden.testing.SagaBuilder.aSaga;
 
 import io.sagawarden.testing.AppProcess;
+import io.sagawarden.testing.Db;
 import io.sagawarden.testing.Eventually;
 import io.sagawarden.testing.PostgresServer;
 import io.sagawarden.testing.PostgresTestDatabase;
@@ -45,7 +46,8 @@ class DrainBenchmark {
     @Test
     void drain() throws Exception {
         try (PostgresServer server = PostgresServer.start(Map.of("shared_preload_libraries", "pg_stat_statements",
-                "pg_stat_statements.track", "top", "shared_buffers", "256MB"))) {
+                "pg_stat_statements.track", "top", "pg_stat_statements.track_planning", "on",
+                "shared_buffers", "256MB"))) {
             PgBench.Yardstick yardstick = PgBench.minimalSagas(server, 8, 15);
             server.createDatabase("drain");
             String url = server.jdbcUrl("drain");
@@ -92,14 +94,14 @@ class DrainBenchmark {
             execute(db, "SELECT pg_stat_statements_reset()");
             Snapshot before = Snapshot.take(db, server, executor);
             if (JFR) {
-                jcmd(executor, "JFR.start", "name=drain", "settings=profile");
+                Jcmd.run(executor, "JFR.start", "name=drain", "settings=profile");
             }
             execute(db, "UPDATE sagas SET next_run_at = now() WHERE labels ->> 'phase' = 'drain'");
             awaitEnded(db, "drain");
             Snapshot after = Snapshot.take(db, server, executor);
             Path recording = Path.of("target", "drain.jfr").toAbsolutePath();
             if (JFR) {
-                jcmd(executor, "JFR.dump", "name=drain", "filename=" + recording);
+                Jcmd.run(executor, "JFR.dump", "name=drain", "filename=" + recording);
             }
             double seconds = number(db, "SELECT extract(epoch FROM max(ended_at) - min(started_at)) FROM sagas "
                     + "WHERE labels ->> 'phase' = 'drain'");
@@ -123,17 +125,7 @@ class DrainBenchmark {
                             + "WHERE datname = current_database())") / SAGAS,
                     number(db, "SELECT sum(wal_bytes) FROM pg_stat_statements") / SAGAS);
             System.out.printf("%nTop statements by PostgreSQL time over the drain (pg_stat_statements):%n");
-            System.out.printf("%9s %9s %8s %9s  %s%n", "calls", "total ms", "mean ms", "per saga", "statement");
-            try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery("""
-                    SELECT calls, total_exec_time, mean_exec_time,
-                           left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query
-                    FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-                    ORDER BY total_exec_time DESC LIMIT 12""")) {
-                while (rs.next()) {
-                    System.out.printf("%9d %9.0f %8.3f %9.2f  %s%n", rs.getLong(1), rs.getDouble(2), rs.getDouble(3),
-                            rs.getLong(1) / (double) SAGAS, rs.getString(4));
-                }
-            }
+            System.out.print(Statements.top(Db.ofUrl(server.jdbcUrl("drain")), SAGAS));
             System.out.printf("%nMost frequent statements:%n");
             try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery("""
                     SELECT calls, left(regexp_replace(query, '\\s+', ' ', 'g'), 100) FROM pg_stat_statements
@@ -224,17 +216,6 @@ class DrainBenchmark {
     private static double compiling(Snapshot before, Snapshot after) {
         return used(before, after).entrySet().stream().filter(e -> e.getKey().contains("CompilerThre"))
                 .mapToDouble(Map.Entry::getValue).sum();
-    }
-
-    private static void jcmd(AppProcess app, String... command) throws Exception {
-        Path jcmd = Path.of(ProcessHandle.current().info().command().orElseThrow()).resolveSibling("jcmd");
-        List<String> full = new ArrayList<>(List.of(jcmd.toString(), Long.toString(app.pid())));
-        full.addAll(List.of(command));
-        Process p = new ProcessBuilder(full).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) {
-            throw new IllegalStateException(String.join(" ", full) + ": " + out);
-        }
     }
 
     private static void execute(Connection db, String sql) throws SQLException {

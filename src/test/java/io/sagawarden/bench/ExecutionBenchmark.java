@@ -5,8 +5,9 @@ import static io.sagawarden.testing.SagaBuilder.aSaga;
 import io.sagawarden.testing.AppProcess;
 import io.sagawarden.testing.Db;
 import io.sagawarden.testing.Eventually;
-import io.sagawarden.testing.PostgresTestDatabase;
+import io.sagawarden.testing.PostgresServer;
 import io.sagawarden.testing.TestParticipant;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,8 +20,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Execution benchmark (run on purpose: {@code ./mvnw verify -Pbench}): 3-step sagas whose participants answer at
- * once, no locks, on the packaged application. Prints sustained throughput, latency at a fixed offered load,
- * database commits per saga and, as the yardstick, pgbench -N TPS measured in the same run.
+ * once, no locks, on the packaged application, one node taking the submissions and running them, on a PostgreSQL
+ * server of the benchmark's own ({@code pg_stat_statements} loaded, planning tracked). Prints sustained
+ * throughput, latency one at a time and at a fixed offered load, database commits per saga, the statements that
+ * took PostgreSQL's time in each phase and, as the yardstick, the minimal-saga pgbench ceiling of the same run.
  */
 class ExecutionBenchmark {
 
@@ -30,20 +33,38 @@ class ExecutionBenchmark {
     /** Enough sagas for the JIT compilers to be done with the hot path (see the drain benchmark's warm-up rounds). */
     static final int WARM_UP = Integer.getInteger("bench.warmUp", 12_000);
 
+    static final boolean JFR = Boolean.getBoolean("bench.jfr");
+
     @Test
     void execution() throws Exception {
-        double pgbenchTps = PgBench.simpleUpdateTps(8, 15);
-        String database = PostgresTestDatabase.create();
-        Db db = new Db(database);
+        try (PostgresServer server = PostgresServer.start(Map.of("shared_preload_libraries", "pg_stat_statements",
+                "pg_stat_statements.track", "top", "pg_stat_statements.track_planning", "on",
+                "shared_buffers", "256MB"))) {
+            PgBench.Yardstick yardstick = PgBench.minimalSagas(server, 8, 15);
+            // The least time a lone saga's five durable commits take, with nothing else to do.
+            PgBench.Yardstick alone = PgBench.minimalSagas(server, 1, 10);
+            server.createDatabase("execution");
+            run(server, yardstick, alone);
+        }
+    }
+
+    private static void run(PostgresServer server, PgBench.Yardstick yardstick, PgBench.Yardstick alone) throws Exception {
+        String url = server.jdbcUrl("execution");
+        Db db = Db.ofUrl(url);
         try (TestParticipant participant = TestParticipant.start();
-             AppProcess app = AppProcess.start("bench", database, Map.of("quarkus.log.level", "WARN", "quarkus.datasource.jdbc.max-size", "32"))) {
+             AppProcess app = AppProcess.start("bench", "unused", Map.of("quarkus.datasource.jdbc.url", url,
+                     "quarkus.datasource.password", "", "quarkus.log.level", "WARN",
+                     "quarkus.datasource.jdbc.max-size", "32"))) {
             String saga = aSaga().type("BenchSaga")
                     .step("reserve", participant.url("/reserve")).withCompensation(participant.url("/release"))
                     .step("charge", participant.url("/charge")).withCompensation(participant.url("/refund"))
                     .step("ship", participant.url("/ship")).json();
             warmUp(app, db, saga);
+            db.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+            db.execute("VACUUM ANALYZE");
 
             // Idle latency: one saga at a time.
+            db.execute("SELECT pg_stat_statements_reset()");
             List<Double> idle = new ArrayList<>();
             for (int i = 0; i < 200; i++) {
                 String id = id(app.post("/api/v1/sagas", saga).body());
@@ -53,6 +74,7 @@ class ExecutionBenchmark {
                 idle.add(latencyMs(db, "id = '" + id + "'").getFirst());
             }
             String hops = hops(db);
+            String idleStatements = Statements.top(db, 200);
 
             // Fixed offered load.
             db.execute("UPDATE sagas SET labels = '{\"phase\": \"warm\"}'");
@@ -76,7 +98,13 @@ class ExecutionBenchmark {
             db.execute("UPDATE sagas SET labels = '{\"phase\": \"rate\"}' WHERE labels = '{}'::jsonb");
 
             // Sustained throughput: a burst submitted as fast as 16 clients can, until all have ended.
-            long commitsBefore = commits(db, database);
+            long commitsBefore = commits(db);
+            double serviceCpu = ProcessCpu.seconds(app.pid());
+            double postgresCpu = ProcessCpu.treeSeconds(server.postmasterPid());
+            db.execute("SELECT pg_stat_statements_reset()");
+            if (JFR) {
+                Jcmd.run(app, "JFR.start", "name=burst", "settings=profile");
+            }
             long burstStart = System.nanoTime();
             List<Future<?>> burst = new ArrayList<>();
             for (int i = 0; i < BURST; i++) {
@@ -87,13 +115,26 @@ class ExecutionBenchmark {
             }
             double submitSeconds = (System.nanoTime() - burstStart) / 1e9;
             awaitAllEnded(db);
-            double burstSeconds = (System.nanoTime() - burstStart) / 1e9;
-            long commits = commits(db, database) - commitsBefore;
+            // From the database's own times: the first submission stored to the last saga ended.
+            double burstSeconds = db.rows("SELECT extract(epoch FROM max(ended_at) - min(created_at)) AS s FROM sagas "
+                    + "WHERE labels = '{}'::jsonb").stream().mapToDouble(r -> ((Number) r.get("s")).doubleValue()).sum();
+            long commits = commits(db) - commitsBefore;
+            serviceCpu = ProcessCpu.seconds(app.pid()) - serviceCpu;
+            postgresCpu = ProcessCpu.treeSeconds(server.postmasterPid()) - postgresCpu;
             clients.shutdownNow();
+            String burstStatements = Statements.top(db, BURST);
+            Path recording = Path.of("target", "execution.jfr").toAbsolutePath();
+            if (JFR) {
+                Jcmd.run(app, "JFR.dump", "name=burst", "filename=" + recording);
+            }
             long completed = db.count("SELECT count(*) FROM sagas WHERE status = 'COMPLETED'");
+            long all = db.count("SELECT count(*) FROM sagas");
 
             System.out.printf("%n=== Execution benchmark (3-step sagas, participants answer at once, no locks) ===%n");
-            System.out.printf("pgbench -N, 8 clients, 15 s:        %8.0f TPS (yardstick)%n", pgbenchTps);
+            System.out.printf("minimal-saga pgbench, 8 clients, 15 s: %6.1f sagas/s (yardstick)%n",
+                    yardstick.sagasPerSecond());
+            System.out.printf("minimal-saga pgbench, 1 client, 10 s:  %6.2f ms a saga (the floor of a lone saga)%n",
+                    1000 / alone.sagasPerSecond());
             System.out.printf("idle latency, 200 sagas one by one: p50 %6.1f ms   p99 %6.1f ms%n",
                     Stats.median(idle), Stats.percentile(idle, 99));
             System.out.printf("  where a lone saga's time goes (median from the previous event, or from its submission):%n%s", hops);
@@ -101,12 +142,17 @@ class ExecutionBenchmark {
                     RATE_SECONDS, Stats.median(loaded), Stats.percentile(loaded, 99), loaded.size());
             System.out.printf("burst of %d sagas:                 %8.1f sagas/s sustained (submitted in %.1f s, all ended in %.1f s)%n",
                     BURST, BURST / burstSeconds, submitSeconds, burstSeconds);
+            System.out.printf("CPU per saga of the burst: service %5.2f ms   PostgreSQL %5.2f ms (submission included)%n",
+                    serviceCpu * 1000 / BURST, postgresCpu * 1000 / BURST);
             System.out.printf("database commits per saga:          %8.2f  (%.2f per step)%n",
                     commits / (double) BURST, commits / (double) BURST / 3);
-            System.out.printf("saga throughput / pgbench TPS:      %8.3f%n", BURST / burstSeconds / pgbenchTps);
-            System.out.printf("completed: %d of %d%n", completed, completed);
-        } finally {
-            PostgresTestDatabase.drop(database);
+            System.out.printf("burst / yardstick:                  %8.2f%n", BURST / burstSeconds / yardstick.sagasPerSecond());
+            System.out.printf("completed: %d of %d%n", completed, all);
+            System.out.printf("%nStatements of the sagas run one at a time (pg_stat_statements):%n%s", idleStatements);
+            System.out.printf("%nStatements of the burst:%n%s", burstStatements);
+            if (JFR) {
+                JfrHotSpots.print(recording);
+            }
         }
     }
 
@@ -142,9 +188,10 @@ class ExecutionBenchmark {
         return out.toString();
     }
 
+    /** Asked once a second: the count reads the whole table, and asking more often would cost the figures. */
     private static void awaitAllEnded(Db db) {
         Eventually.await("all sagas to end", Duration.ofMinutes(5),
-                () -> db.count("SELECT count(*) FROM sagas WHERE ended_at IS NULL"), n -> n == 0);
+                () -> db.count("SELECT count(*) FROM sagas WHERE ended_at IS NULL"), n -> n == 0, Duration.ofSeconds(1));
     }
 
     private static List<Double> latencyMs(Db db, String where) {
@@ -152,8 +199,8 @@ class ExecutionBenchmark {
                 .stream().map(r -> ((Number) r.get("ms")).doubleValue()).toList();
     }
 
-    private static long commits(Db db, String database) {
-        return db.count("SELECT xact_commit FROM pg_stat_database WHERE datname = '" + database + "'");
+    private static long commits(Db db) {
+        return db.count("SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
     }
 
     private static String id(String body) {

@@ -42,7 +42,7 @@ final class JfrHotSpots {
                 }
             }
         }
-        System.out.printf("%nService CPU over the drain (JFR, %d execution samples):%n", samples);
+        System.out.printf("%nService CPU over the recording (JFR, %d execution samples):%n", samples);
         table("self time by method", self, samples, 20);
         table("self time by package", packages, samples, 15);
         table("time under Saga Warden's methods (inclusive)", ours, samples, 20);

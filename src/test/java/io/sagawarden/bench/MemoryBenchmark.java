@@ -97,7 +97,7 @@ class MemoryBenchmark {
             Thread.sleep(Duration.ofSeconds(65).toMillis());
             long steadyPeak = peak.get();
             sampler.shutdownNow();
-            String heap = jcmd(app.pid(), "GC.run") + jcmd(app.pid(), "GC.heap_info");
+            String heap = Jcmd.run(app, "GC.run") + Jcmd.run(app, "GC.heap_info");
 
             System.out.printf("%n=== Memory benchmark: %,d active sagas on one node (%d running, the rest waiting in their queues) ===%n",
                     SAGAS, RESOURCES);
@@ -148,15 +148,5 @@ class MemoryBenchmark {
         } catch (IOException e) {
             return 0;
         }
-    }
-
-    /** Runs a jcmd command against the node with the jcmd beside the node's own java. */
-    private static String jcmd(long pid, String command) throws Exception {
-        String java = ProcessHandle.of(pid).flatMap(p -> p.info().command()).orElseThrow();
-        Process p = new ProcessBuilder(Path.of(java).resolveSibling("jcmd").toString(), Long.toString(pid), command)
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        p.waitFor(60, TimeUnit.SECONDS);
-        return out;
     }
 }
