@@ -3,12 +3,14 @@ package io.sagawarden.execution;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.sagawarden.cluster.NodeIdentity;
+import io.sagawarden.db.TransactionEnds;
 import io.sagawarden.saga.SagaSubmitted;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import jakarta.enterprise.event.TransactionPhase;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,7 +25,9 @@ import org.jboss.logging.Logger;
 /**
  * Hands due sagas to workers: one loop claims as many as there are free worker slots and runs each on a
  * virtual thread. It sleeps until woken — by a submission on this node, a notification from another node, a
- * retry coming due, or a finished saga when work was left over — or until the poll interval passes.
+ * retry coming due, or a finished saga when work was left over — or until the poll interval passes. A saga
+ * submitted on this node while a slot is free and no other work is left over is started in the submitting
+ * transaction itself, and runs as soon as that commits.
  */
 @ApplicationScoped
 public class Dispatcher {
@@ -34,6 +38,7 @@ public class Dispatcher {
     private final SagaRunner runner;
     private final NodeIdentity node;
     private final ExecutionConfig config;
+    private final TransactionEnds transactionEnds;
     private final Semaphore slots;
     private final Set<UUID> inHand = ConcurrentHashMap.newKeySet();
     private final ReentrantLock lock = new ReentrantLock();
@@ -45,11 +50,13 @@ public class Dispatcher {
     private volatile boolean moreWork;
     private Thread loop;
 
-    public Dispatcher(ExecutionStore store, SagaRunner runner, NodeIdentity node, ExecutionConfig config) {
+    public Dispatcher(ExecutionStore store, SagaRunner runner, NodeIdentity node, ExecutionConfig config,
+                      TransactionEnds transactionEnds) {
         this.store = store;
         this.runner = runner;
         this.node = node;
         this.config = config;
+        this.transactionEnds = transactionEnds;
         this.slots = new Semaphore(config.concurrency());
     }
 
@@ -99,8 +106,42 @@ public class Dispatcher {
         }
     }
 
-    void onSubmitted(@Observes(during = TransactionPhase.AFTER_SUCCESS) SagaSubmitted submitted) {
-        wake();
+    /**
+     * In the submitting transaction: starts the saga there if this node has a slot free and no work left over (a
+     * saga left over may come first by priority), else wakes the loop once the submission commits.
+     */
+    void onSubmitted(@Observes SagaSubmitted submitted) {
+        Instant began = Instant.now();
+        Optional<ExecutionStore.Started> started = running && !moreWork && slots.tryAcquire()
+                ? startSubmitted(submitted.sagaId()) : Optional.empty();
+        transactionEnds.whenEnded(committed -> {
+            if (started.isEmpty()) {
+                if (committed) {
+                    wake();
+                }
+            } else if (committed) {
+                runner.started(started.get(), began, this::wakeAfter);
+                Thread.ofVirtual().name("saga-" + submitted.sagaId()).start(() -> runClaimed(started.get()));
+            } else {
+                inHand.remove(submitted.sagaId());
+                slots.release();
+            }
+        });
+    }
+
+    /** With a slot taken for it: the saga started in its submission, or empty and the slot given back. */
+    private Optional<ExecutionStore.Started> startSubmitted(UUID id) {
+        Optional<ExecutionStore.Started> started = Optional.empty();
+        try {
+            started = runner.startSubmitted(id);
+        } finally {
+            if (started.isPresent()) {
+                inHand.add(id);
+            } else {
+                slots.release();
+            }
+        }
+        return started;
     }
 
     /** The sagas this node is working on now, whose leases the heartbeat renews. */
@@ -127,10 +168,17 @@ public class Dispatcher {
                 return;
             }
             int wanted = Math.min(free, config.claimBatch());
-            List<ExecutionStore.Started> claimed = runner.claim(wanted, this::wakeAfter);
+            if (!slots.tryAcquire(wanted)) {
+                continue; // a submission took a slot meanwhile
+            }
+            List<ExecutionStore.Started> claimed = List.of();
+            try {
+                claimed = runner.claim(wanted, this::wakeAfter);
+            } finally {
+                slots.release(wanted - claimed.size());
+            }
             for (ExecutionStore.Started started : claimed) {
                 UUID id = started.id();
-                slots.acquireUninterruptibly();
                 inHand.add(id);
                 Thread.ofVirtual().name("saga-" + id).start(() -> runClaimed(started));
             }

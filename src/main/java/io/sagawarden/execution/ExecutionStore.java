@@ -68,28 +68,53 @@ public class ExecutionStore {
     public List<Started> claim(String node, Duration lease, int limit, Move<Optional<PlannedCall>> start) {
         return QuarkusTransaction.requiringNew().call(() -> {
             sql.reusePlans();
-            List<Started> started = new ArrayList<>();
-            // Many sagas move in this one transaction: the lock manager may only try here, never wait.
-            LockGate tryOnly = locks.gate(false);
-            for (SagaRun run : runs(sagas.claim(node, lease, limit))) {
-                // A savepoint per saga: one whose move fails must not take the others of the batch down with it.
-                sql.update("SAVEPOINT first_move");
-                try {
-                    Optional<PlannedCall> next = start.apply(run, tryOnly);
-                    save(run, node, false);
-                    started.add(new Started(run.id, run, next));
-                } catch (LockGate.Busy busy) {
-                    started.add(new Started(run.id, null, Optional.empty()));
-                } catch (RuntimeException e) {
-                    sql.update("ROLLBACK TO SAVEPOINT first_move");
-                    LOG.errorf("Saga %s cannot make its first move (%s); it rests and is tried again", run.id,
-                            e.getMessage());
-                    sagas.failedMove(run.id, node, AFTER_FAILED_MOVE);
-                }
-                sql.update("RELEASE SAVEPOINT first_move");
-            }
-            return started;
+            return firstMoves(sagas.claim(node, lease, limit), node, start);
         });
+    }
+
+    /**
+     * Claims a saga in the transaction that submits it and makes its first move there, so it starts as that commits:
+     * one commit and one wake-up less than a claim of its own. Under a savepoint: should any of it fail, the
+     * submission still commits, with the saga PENDING for a claim as usual. Empty then.
+     */
+    public Optional<Started> startSubmitted(UUID id, String node, Duration lease, Move<Optional<PlannedCall>> start) {
+        sql.update("SAVEPOINT start_submitted");
+        try {
+            sql.reusePlans();
+            Optional<Started> started = firstMoves(sagas.claimSubmitted(id, node, lease).stream().toList(), node, start)
+                    .stream().findFirst();
+            sql.update("RELEASE SAVEPOINT start_submitted");
+            return started;
+        } catch (RuntimeException e) {
+            sql.update("ROLLBACK TO SAVEPOINT start_submitted");
+            LOG.warnf("Saga %s could not be started with its submission (%s); it is claimed as usual", id, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** The first move of each saga claimed, in the caller's transaction. */
+    private List<Started> firstMoves(List<UUID> claimed, String node, Move<Optional<PlannedCall>> start) {
+        List<Started> started = new ArrayList<>();
+        // Many sagas move in this one transaction: the lock manager may only try here, never wait.
+        LockGate tryOnly = locks.gate(false);
+        for (SagaRun run : runs(claimed)) {
+            // A savepoint per saga: one whose move fails must not take the others of the batch down with it.
+            sql.update("SAVEPOINT first_move");
+            try {
+                Optional<PlannedCall> next = start.apply(run, tryOnly);
+                save(run, node, false);
+                started.add(new Started(run.id, run, next));
+            } catch (LockGate.Busy busy) {
+                started.add(new Started(run.id, null, Optional.empty()));
+            } catch (RuntimeException e) {
+                sql.update("ROLLBACK TO SAVEPOINT first_move");
+                LOG.errorf("Saga %s cannot make its first move (%s); it rests and is tried again", run.id,
+                        e.getMessage());
+                sagas.failedMove(run.id, node, AFTER_FAILED_MOVE);
+            }
+            sql.update("RELEASE SAVEPOINT first_move");
+        }
+        return started;
     }
 
     /** One saga, fresh from the database, for a move in a transaction of its own. */

@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import org.jboss.logging.Logger;
@@ -73,12 +74,23 @@ public class SagaRunner {
         Instant began = Instant.now();
         List<ExecutionStore.Started> started = store.claim(node.id(), lease, limit,
                 (r, locks) -> machine.advance(r, clock.instant(), locks));
-        for (ExecutionStore.Started s : started) {
-            if (!s.deferred()) {
-                committed(s.run(), began, retryAt);
-            }
-        }
+        started.forEach(s -> started(s, began, retryAt));
         return started;
+    }
+
+    /**
+     * Claims the saga just submitted in the caller's transaction and makes its first move there; once that commits,
+     * call {@link #started} and run it with {@link #run}. Empty if it could not be started so.
+     */
+    public Optional<ExecutionStore.Started> startSubmitted(UUID id) {
+        return store.startSubmitted(id, node.id(), lease, (r, locks) -> machine.advance(r, clock.instant(), locks));
+    }
+
+    /** After the first move of a claimed saga committed, begun at {@code began}. */
+    public void started(ExecutionStore.Started started, Instant began, Consumer<Duration> retryAt) {
+        if (!started.deferred()) {
+            committed(started.run(), began, retryAt);
+        }
     }
 
     /**

@@ -1,11 +1,9 @@
 package io.sagawarden.lock;
 
 import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.sagawarden.db.TransactionEnds;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
-import jakarta.transaction.Status;
-import jakarta.transaction.Synchronization;
-import jakarta.transaction.TransactionSynchronizationRegistry;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -22,32 +20,25 @@ public class AfterCommitWakeups {
 
     private static final Logger LOG = Logger.getLogger(AfterCommitWakeups.class);
 
-    private final TransactionSynchronizationRegistry registry;
+    private final TransactionEnds transactionEnds;
     private final Instance<LockManager> locks;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
 
-    public AfterCommitWakeups(TransactionSynchronizationRegistry registry, Instance<LockManager> locks) {
-        this.registry = registry;
+    public AfterCommitWakeups(TransactionEnds transactionEnds, Instance<LockManager> locks) {
+        this.transactionEnds = transactionEnds;
         this.locks = locks;
     }
 
     void schedule(Set<UUID> sagas) {
-        registry.registerInterposedSynchronization(new Synchronization() {
-            @Override
-            public void beforeCompletion() {
-            }
-
-            @Override
-            public void afterCompletion(int status) {
-                if (status == Status.STATUS_COMMITTED) {
-                    executor.submit(() -> {
-                        try {
-                            QuarkusTransaction.requiringNew().run(() -> locks.get().wake(sagas));
-                        } catch (RuntimeException e) {
-                            LOG.warnf("Waking %s after commit failed; the detector's sweep will: %s", sagas, e.getMessage());
-                        }
-                    });
-                }
+        transactionEnds.whenEnded(committed -> {
+            if (committed) {
+                executor.submit(() -> {
+                    try {
+                        QuarkusTransaction.requiringNew().run(() -> locks.get().wake(sagas));
+                    } catch (RuntimeException e) {
+                        LOG.warnf("Waking %s after commit failed; the detector's sweep will: %s", sagas, e.getMessage());
+                    }
+                });
             }
         });
     }

@@ -31,6 +31,8 @@ public class LockManager {
 
     /** The advisory-lock namespace of semantic locks, so they never meet another user's advisory keys. */
     private static final int ADVISORY_NAMESPACE = 0x53574C4B;
+    /** Every lock mode's name: the bounded queue read asks for the first request of each. */
+    private static final String[] MODES = Arrays.stream(LockMode.values()).map(LockMode::name).toArray(String[]::new);
 
     private final Sql sql;
     private final WorkSignal signal;
@@ -207,8 +209,8 @@ public class LockManager {
     /** Holders and queues of the resources; stable while their advisory locks are held. */
     public Map<String, LockQueue> queues(Collection<String> resources) {
         String[] keys = resources.toArray(String[]::new);
-        return read(resources, "resource = ANY (CAST(? AS text[]))", "FROM lock_waits WHERE resource = ANY (CAST(? AS text[]))",
-                keys, keys);
+        return read(false, resources, "resource = ANY (CAST(? AS text[]))",
+                "FROM lock_waits WHERE resource = ANY (CAST(? AS text[]))", keys, keys);
     }
 
     /**
@@ -220,8 +222,7 @@ public class LockManager {
      */
     private Map<String, LockQueue> queuesAsSeenBy(UUID saga, Collection<String> resources) {
         String[] keys = resources.toArray(String[]::new);
-        String[] modes = Arrays.stream(LockMode.values()).map(LockMode::name).toArray(String[]::new);
-        return read(resources, "resource = ANY (CAST(? AS text[]))", """
+        return read(false, resources, "resource = ANY (CAST(? AS text[]))", """
                 FROM (SELECT first.* FROM unnest(CAST(? AS text[])) AS r(resource), unnest(CAST(? AS text[])) AS m(mode),
                            (VALUES (true), (false)) AS u(upgrade),
                            LATERAL (SELECT * FROM lock_waits w
@@ -229,7 +230,7 @@ public class LockManager {
                                     ORDER BY w.seq LIMIT 1) AS first
                       UNION
                       SELECT * FROM lock_waits WHERE resource = ANY (CAST(? AS text[])) AND saga_id = ?) AS w""",
-                keys, keys, modes, keys, saga);
+                keys, keys, MODES, keys, saga);
     }
 
     /** The queues of every resource the sagas hold or wait for. */
@@ -246,11 +247,7 @@ public class LockManager {
      * detector's view, which at 100,000 waits must not hold every raw row at once. Needs the caller's transaction.
      */
     public Map<String, LockQueue> allQueues() {
-        Map<String, Rows> rows = new HashMap<>();
-        read(true, "resource IN (SELECT resource FROM lock_waits)", "FROM lock_waits", rows);
-        Map<String, LockQueue> queues = new HashMap<>();
-        rows.forEach((resource, r) -> queues.put(resource, r.queue()));
-        return queues;
+        return read(true, List.of(), "resource IN (SELECT resource FROM lock_waits)", "FROM lock_waits");
     }
 
     /** One resource's rows as they are read. */
@@ -264,22 +261,16 @@ public class LockManager {
         }
     }
 
-    /** The queues of {@code resources}, read by {@link #read(boolean, String, String, Map, Object...)}. */
-    private Map<String, LockQueue> read(Collection<String> resources, String holders, String waiters, Object... params) {
+    /**
+     * The one read of the lock tables: the queues of {@code resources} (each, even if empty) and of any other resource
+     * a row is read for. Holders are the rows of {@code resource_locks} that {@code holders} selects, queued requests
+     * those of {@code waiters} (a FROM clause over {@code lock_waits} rows), times as epoch microseconds (no timestamp
+     * text to parse). With {@code cursor}, rows are fetched a batch at a time (needs the caller's transaction).
+     */
+    private Map<String, LockQueue> read(boolean cursor, Collection<String> resources, String holders, String waiters,
+                                        Object... params) {
         Map<String, Rows> rows = new HashMap<>();
         resources.forEach(r -> rows.put(r, new Rows()));
-        read(false, holders, waiters, rows, params);
-        Map<String, LockQueue> queues = new HashMap<>();
-        rows.forEach((resource, r) -> queues.put(resource, r.queue()));
-        return queues;
-    }
-
-    /**
-     * The one read of the lock tables: the holders {@code holders} selects from {@code resource_locks} and the queued
-     * requests of {@code waiters} (a FROM clause over {@code lock_waits} rows), times as epoch microseconds (no
-     * timestamp text to parse).
-     */
-    private void read(boolean cursor, String holders, String waiters, Map<String, Rows> rows, Object... params) {
         String statement = """
                 SELECT 0 AS seq, resource, saga_id, mode, false AS upgrade, true AS held, fencing_token,
                        (extract(epoch FROM granted_at) * 1000000)::bigint AS since_us
@@ -306,6 +297,9 @@ public class LockManager {
                 return true;
             }, params);
         }
+        Map<String, LockQueue> queues = new HashMap<>();
+        rows.forEach((resource, r) -> queues.put(resource, r.queue()));
+        return queues;
     }
 
     /**

@@ -19,7 +19,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 
 /**
  * The one owner of {@code sagas}, {@code saga_steps} and {@code saga_events}: every statement that writes them,
@@ -47,26 +46,33 @@ public class SagaStore implements Wakeups {
      */
     public Optional<Instant> insert(UUID id, SagaRequest definition, String definitionJson, String hash, TraceParent trace,
                                     SagaEvent.Submitted submitted) {
+        List<SagaRequest.Step> steps = definition.steps();
+        // One statement: the saga, its steps and its first event, or nothing when the idempotency key is taken.
         Optional<Instant> created = sql.queryOne("""
-                INSERT INTO sagas (id, type, status, priority, definition, payload, labels, on_deadlock, timeout_ms,
-                                   lock_timeout_ms, submitter, idempotency_key, request_hash, trace_parent, next_run_at,
-                                   created_at, updated_at, progress_at)
-                VALUES (?, ?, 'PENDING', ?, CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS jsonb), ?, ?, ?, ?, ?, ?, ?,
-                        now(), now(), now(), now())
-                ON CONFLICT (submitter, idempotency_key) DO NOTHING
-                RETURNING created_at""", rs -> Sql.instant(rs, "created_at"),
+                WITH saga AS (
+                    INSERT INTO sagas (id, type, status, priority, definition, payload, labels, on_deadlock, timeout_ms,
+                                       lock_timeout_ms, submitter, idempotency_key, request_hash, trace_parent, next_run_at,
+                                       created_at, updated_at, progress_at)
+                    VALUES (?, ?, 'PENDING', ?, CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS jsonb), ?, ?, ?, ?, ?, ?, ?,
+                            now(), now(), now(), now())
+                    ON CONFLICT (submitter, idempotency_key) DO NOTHING
+                    RETURNING id, created_at),
+                steps AS (
+                    INSERT INTO saga_steps (saga_id, idx, name, compensation_status)
+                    SELECT saga.id, s.n - 1, s.name, s.compensation_status
+                    FROM saga, unnest(CAST(? AS text[]), CAST(? AS text[])) WITH ORDINALITY AS s(name, compensation_status, n)),
+                history AS (
+                    INSERT INTO saga_events (saga_id, at, kind, step, detail)
+                    SELECT saga.id, clock_timestamp(), ?, ?, CAST(? AS jsonb) FROM saga)
+                SELECT created_at FROM saga""", rs -> Sql.instant(rs, "created_at"),
                 id, definition.type(), definition.priority(), definitionJson, json.write(definition.payload()),
                 json.write(definition.labels()), definition.onDeadlock(), millis(definition.timeout()),
                 millis(definition.lockTimeout()), submitted.submitter(), submitted.idempotencyKey(), hash,
-                trace == null ? null : trace.stored());
-        if (created.isPresent()) {
-            List<SagaRequest.Step> steps = definition.steps();
-            sql.batch("INSERT INTO saga_steps (saga_id, idx, name, compensation_status) VALUES (?, ?, ?, ?)",
-                    IntStream.range(0, steps.size()).mapToObj(i -> new Object[] {id, i, steps.get(i).name(),
-                            steps.get(i).compensation() == null ? CompensationStatus.NOT_NEEDED
-                                    : CompensationStatus.NOT_STARTED}).toList());
-            append(id, definition.type(), List.of(submitted));
-        }
+                trace == null ? null : trace.stored(), column(steps, SagaRequest.Step::name),
+                column(steps, step -> (step.compensation() == null ? CompensationStatus.NOT_NEEDED
+                        : CompensationStatus.NOT_STARTED).name()),
+                submitted.kind(), submitted.step(), json.write(submitted.detail()));
+        created.ifPresent(at -> recorded.fire(new SagaRecorded(id, definition.type(), List.of(submitted))));
         return created;
     }
 
@@ -113,15 +119,29 @@ public class SagaStore implements Wakeups {
      * RUNNING, and a saga whose lease expired is taken over. Returns the ids claimed.
      */
     public List<UUID> claim(String node, Duration lease, int limit) {
+        return claim("""
+                SELECT id, status AS was, lease_owner AS previous_owner FROM sagas
+                WHERE status IN ('PENDING', 'RUNNING', 'WAITING', 'COMPENSATING') AND next_run_at <= now()
+                  AND next_run_at < 'infinity' AND (lease_owner IS NULL OR lease_expires_at < now())
+                ORDER BY priority DESC, next_run_at
+                LIMIT ? FOR UPDATE SKIP LOCKED""", limit, node, lease);
+    }
+
+    /**
+     * Claims a saga just submitted in the caller's transaction, as {@link #claim} would: the submitting node starts
+     * it at once. Empty if it is not PENDING (it always is, in the transaction that stored it).
+     */
+    public Optional<UUID> claimSubmitted(UUID id, String node, Duration lease) {
+        return claim("SELECT id, status AS was, lease_owner AS previous_owner FROM sagas WHERE id = ? AND status = 'PENDING'",
+                id, node, lease).stream().findFirst();
+    }
+
+    /** Claims the sagas {@code picked} selects (its parameter {@code pick}) for {@code node}. */
+    private List<UUID> claim(String picked, Object pick, String node, Duration lease) {
         record Claimed(UUID id, String type, String was, String previousOwner) {
         }
         List<Claimed> claimed = sql.query("""
-                WITH picked AS (
-                    SELECT id, status AS was, lease_owner AS previous_owner FROM sagas
-                    WHERE status IN ('PENDING', 'RUNNING', 'WAITING', 'COMPENSATING') AND next_run_at <= now()
-                      AND next_run_at < 'infinity' AND (lease_owner IS NULL OR lease_expires_at < now())
-                    ORDER BY priority DESC, next_run_at
-                    LIMIT ? FOR UPDATE SKIP LOCKED)
+                WITH picked AS (%s)
                 UPDATE sagas s SET lease_owner = ?, lease_expires_at = now() + ? * interval '1 millisecond',
                        busy_until = now() + ? * interval '1 millisecond',
                        status = CASE WHEN s.status = 'PENDING' THEN 'RUNNING' ELSE s.status END,
@@ -129,8 +149,9 @@ public class SagaStore implements Wakeups {
                        progress_at = CASE WHEN s.status = 'PENDING' THEN now() ELSE s.progress_at END,
                        version = s.version + 1, updated_at = now()
                 FROM picked p WHERE s.id = p.id
-                RETURNING s.id, s.type, p.was, p.previous_owner""", rs -> new Claimed(rs.getObject(1, UUID.class),
-                rs.getString(2), rs.getString(3), rs.getString(4)), limit, node, lease.toMillis(), lease.toMillis());
+                RETURNING s.id, s.type, p.was, p.previous_owner""".formatted(picked), rs -> new Claimed(
+                rs.getObject(1, UUID.class), rs.getString(2), rs.getString(3), rs.getString(4)),
+                pick, node, lease.toMillis(), lease.toMillis());
         List<SagaRecorded> events = new ArrayList<>();
         for (Claimed c : claimed) {
             if (c.was().equals("PENDING") || c.previousOwner() != null) {
@@ -456,7 +477,10 @@ public class SagaStore implements Wakeups {
         insert(List.of(new SagaRecorded(id, null, events)));
     }
 
-    /** The one writer of the history; the kinds are the schema's CHECK, so an unknown kind cannot be stored. */
+    /**
+     * Events on their own (a submission and a move write theirs within their own statement); the kinds are the
+     * schema's CHECK, so an unknown kind cannot be stored.
+     */
     private void insert(List<SagaRecorded> recordings) {
         List<Object[]> rows = new ArrayList<>();
         recordings.forEach(r -> r.events().forEach(e -> rows.add(new Object[] {r.sagaId(), e.kind(), e.step(),

@@ -65,6 +65,7 @@ class ExecutionBenchmark {
 
             // Idle latency: one saga at a time.
             db.execute("SELECT pg_stat_statements_reset()");
+            Calls callsBefore = Calls.of(app);
             List<Double> idle = new ArrayList<>();
             for (int i = 0; i < 200; i++) {
                 String id = id(app.post("/api/v1/sagas", saga).body());
@@ -74,6 +75,7 @@ class ExecutionBenchmark {
                 idle.add(latencyMs(db, "id = '" + id + "'").getFirst());
             }
             String hops = hops(db);
+            double callMs = Calls.of(app).meanMsSince(callsBefore);
             String idleStatements = Statements.top(db, 200);
 
             // Fixed offered load.
@@ -138,6 +140,7 @@ class ExecutionBenchmark {
             System.out.printf("idle latency, 200 sagas one by one: p50 %6.1f ms   p99 %6.1f ms%n",
                     Stats.median(idle), Stats.percentile(idle, 99));
             System.out.printf("  where a lone saga's time goes (median from the previous event, or from its submission):%n%s", hops);
+            System.out.printf("  of which each participant call, as the service timed it: %.2f ms (mean)%n", callMs);
             System.out.printf("latency at %d sagas/s for %d s:     p50 %6.1f ms   p99 %6.1f ms  (%d sagas)%n", RATE,
                     RATE_SECONDS, Stats.median(loaded), Stats.percentile(loaded, 99), loaded.size());
             System.out.printf("burst of %d sagas:                 %8.1f sagas/s sustained (submitted in %.1f s, all ended in %.1f s)%n",
@@ -172,20 +175,46 @@ class ExecutionBenchmark {
 
     /**
      * Where a lone saga's time goes: the median time from each event of its history to the next, for the sagas run one
-     * at a time (those not yet labelled). Events of one transaction are apart by its statements only; a commit, a
-     * wake-up or a participant call lies between the others.
+     * at a time (those not yet labelled), with the start of the claim's transaction (the saga's {@code started_at})
+     * among them. Events of one transaction are apart by its statements only; a commit, a wake-up or a participant
+     * call lies between the others.
      */
     private static String hops(Db db) {
         StringBuilder out = new StringBuilder();
         db.rows("""
-                WITH e AS (SELECT e.kind, e.step, e.id, s.created_at,
-                                  extract(epoch FROM e.at - coalesce(lag(e.at) OVER (PARTITION BY e.saga_id ORDER BY e.id),
-                                                                     s.created_at)) * 1000 AS ms
-                           FROM saga_events e JOIN sagas s ON s.id = e.saga_id WHERE s.labels = '{}'::jsonb)
-                SELECT kind || coalesce(' ' || step, '') AS event, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50
-                FROM e GROUP BY kind, step ORDER BY min(id)""").forEach(r -> out.append(String.format("  %6.2f ms  → %s%n",
-                ((Number) r.get("p50")).doubleValue(), r.get("event"))));
+                WITH h AS (SELECT e.saga_id, e.at, e.id, e.kind || coalesce(' ' || e.step, '') AS event
+                           FROM saga_events e JOIN sagas s ON s.id = e.saga_id WHERE s.labels = '{}'::jsonb
+                           UNION ALL
+                           SELECT id, started_at, 0, '(claim transaction begins)' FROM sagas WHERE labels = '{}'::jsonb),
+                     e AS (SELECT h.event, row_number() OVER (PARTITION BY h.saga_id ORDER BY h.at, h.id) AS n,
+                                  extract(epoch FROM h.at - coalesce(lag(h.at) OVER (PARTITION BY h.saga_id
+                                      ORDER BY h.at, h.id), s.created_at)) * 1000 AS ms
+                           FROM h JOIN sagas s ON s.id = h.saga_id)
+                SELECT event, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50
+                FROM e GROUP BY event ORDER BY avg(n)""")
+                .forEach(r -> out.append(String.format("  %6.2f ms  → %s%n", ((Number) r.get("p50")).doubleValue(),
+                        r.get("event"))));
         return out.toString();
+    }
+
+    /** The service's participant calls so far, from its {@code distributed_transaction_duration_seconds} timer. */
+    private record Calls(double seconds, double count) {
+        static Calls of(AppProcess app) {
+            double seconds = 0;
+            double count = 0;
+            for (String line : app.metrics().lines().toList()) {
+                if (line.startsWith("distributed_transaction_duration_seconds_sum")) {
+                    seconds += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                } else if (line.startsWith("distributed_transaction_duration_seconds_count")) {
+                    count += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                }
+            }
+            return new Calls(seconds, count);
+        }
+
+        double meanMsSince(Calls before) {
+            return (seconds - before.seconds) * 1000 / (count - before.count);
+        }
     }
 
     /** Asked once a second: the count reads the whole table, and asking more often would cost the figures. */

@@ -1,0 +1,129 @@
+package io.sagawarden.execution;
+
+import static io.restassured.RestAssured.given;
+import static io.sagawarden.execution.ExecutionScenarioTest.awaitEnd;
+import static io.sagawarden.execution.ExecutionScenarioTest.submit;
+import static io.sagawarden.testing.SagaBuilder.aSaga;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import io.sagawarden.testing.Db;
+import io.sagawarden.testing.Eventually;
+import io.sagawarden.testing.TestParticipant;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A saga submitted to a node with a slot free is claimed, and makes its first move, in the transaction that submits
+ * it ({@link Dispatcher}): its {@code started_at} is then its {@code created_at}, both that transaction's time. It
+ * runs only once that transaction commits, and a submission that does not commit leaves neither a call nor a slot
+ * taken behind. The node here has two slots.
+ */
+@QuarkusTest
+@TestProfile(StartWithSubmissionTest.TwoSlots.class)
+class StartWithSubmissionTest {
+
+    public static class TwoSlots implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("saga.execution.concurrency", "2");
+        }
+    }
+
+    @ConfigProperty(name = "quarkus.datasource.jdbc.url")
+    String jdbcUrl;
+
+    @Inject
+    Dispatcher dispatcher;
+
+    private TestParticipant participant;
+    private Db db;
+
+    @BeforeEach
+    void start() {
+        participant = TestParticipant.start();
+        db = Db.ofUrl(jdbcUrl);
+        Eventually.await("the node to be idle", Duration.ofSeconds(20), () -> dispatcher.inHand(), Set::isEmpty);
+    }
+
+    @AfterEach
+    void stop() {
+        participant.close();
+    }
+
+    @Test
+    void a_saga_submitted_to_a_node_with_a_free_slot_starts_in_its_submitting_transaction() {
+        String id = submit(aSaga().step("a", participant.url("/a")).step("b", participant.url("/b")));
+
+        assertThat(awaitEnd(id).getString("status")).isEqualTo("COMPLETED");
+        assertThat(db.count("SELECT count(*) FROM sagas WHERE id = '" + id + "' AND started_at = created_at"))
+                .as("claimed in the transaction that stored it").isEqualTo(1);
+        assertThat(participant.calls("/a")).hasSize(1);
+        assertThat(participant.calls("/b")).hasSize(1);
+    }
+
+    @Test
+    void a_submission_that_does_not_commit_calls_nobody_and_gives_its_slot_back() {
+        db.execute("""
+                CREATE OR REPLACE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'refused at commit'; END $$""");
+        db.execute("""
+                CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER INSERT ON sagas DEFERRABLE INITIALLY DEFERRED
+                FOR EACH ROW WHEN (NEW.type = 'RefusedAtCommit') EXECUTE FUNCTION refuse_at_commit()""");
+        try {
+            // As many as the node has slots: each would keep one if a rolled-back start did not give it back.
+            for (int i = 0; i < 2; i++) {
+                int status = given().contentType(ContentType.JSON)
+                        .body(aSaga().type("RefusedAtCommit").step("a", participant.url("/refused")).json())
+                        .post("/api/v1/sagas").then().extract().statusCode();
+                assertThat(status).as("the submission failed at commit").isGreaterThanOrEqualTo(500);
+            }
+        } finally {
+            db.execute("DROP TRIGGER refuse_at_commit ON sagas");
+            db.execute("DROP FUNCTION refuse_at_commit()");
+        }
+
+        String after = submit(aSaga().step("a", participant.url("/after")));
+        assertThat(awaitEnd(after).getString("status")).isEqualTo("COMPLETED");
+        assertThat(participant.calls("/refused")).as("no call for a saga never stored").isEmpty();
+        assertThat(db.count("SELECT count(*) FROM sagas WHERE type = 'RefusedAtCommit'")).isZero();
+        assertThat(dispatcher.inHand()).isEmpty();
+    }
+
+    @Test
+    void a_saga_submitted_while_every_slot_is_busy_waits_for_one_and_then_runs() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        participant.on("/hold", (n, call) -> {
+            release.await(20, TimeUnit.SECONDS);
+            return TestParticipant.ok().reply(n, call);
+        });
+        List<String> holders = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            holders.add(submit(aSaga().step("hold", participant.url("/hold"))));
+        }
+        Eventually.await("both slots busy", Duration.ofSeconds(10), () -> participant.calls("/hold").size(), n -> n == 2);
+
+        String waiting = submit(aSaga().step("a", participant.url("/later")));
+        Thread.sleep(300);
+        assertThat(participant.calls("/later")).as("no slot for it yet").isEmpty();
+        release.countDown();
+
+        assertThat(awaitEnd(waiting).getString("status")).isEqualTo("COMPLETED");
+        holders.forEach(id -> assertThat(awaitEnd(id).getString("status")).isEqualTo("COMPLETED"));
+        assertThat(db.count("SELECT count(*) FROM sagas WHERE id = '" + waiting + "' AND started_at > created_at"))
+                .as("claimed later, by the loop").isEqualTo(1);
+    }
+}
