@@ -27,10 +27,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A saga submitted to a node with a slot free is claimed, and makes its first move, in the transaction that submits
- * it ({@link Dispatcher}): its {@code started_at} is then its {@code created_at}, both that transaction's time. It
- * runs only once that transaction commits, and a submission that does not commit leaves neither a call nor a slot
- * taken behind. The node here has two slots.
+ * A saga submitted to a node with no saga in hand is claimed, and makes its first move, in the transaction that
+ * submits it ({@link Dispatcher}): its {@code started_at} is then its {@code created_at}, both that transaction's
+ * time. It runs only once that transaction commits, and a submission that does not commit leaves neither a call
+ * nor a slot taken behind. A busy node leaves its submissions to the claim loop. The node here has two slots.
  */
 @QuarkusTest
 @TestProfile(StartWithSubmissionTest.TwoSlots.class)
@@ -65,7 +65,7 @@ class StartWithSubmissionTest {
     }
 
     @Test
-    void a_saga_submitted_to_a_node_with_a_free_slot_starts_in_its_submitting_transaction() {
+    void a_saga_submitted_to_an_idle_node_starts_in_its_submitting_transaction() {
         String id = submit(aSaga().step("a", participant.url("/a")).step("b", participant.url("/b")));
 
         assertThat(awaitEnd(id).getString("status")).isEqualTo("COMPLETED");
@@ -104,7 +104,7 @@ class StartWithSubmissionTest {
     }
 
     @Test
-    void a_saga_submitted_while_every_slot_is_busy_waits_for_one_and_then_runs() throws Exception {
+    void a_saga_submitted_to_a_busy_node_is_claimed_by_the_loop_once_a_slot_is_free() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         participant.on("/hold", (n, call) -> {
             release.await(20, TimeUnit.SECONDS);
@@ -125,5 +125,24 @@ class StartWithSubmissionTest {
         holders.forEach(id -> assertThat(awaitEnd(id).getString("status")).isEqualTo("COMPLETED"));
         assertThat(db.count("SELECT count(*) FROM sagas WHERE id = '" + waiting + "' AND started_at > created_at"))
                 .as("claimed later, by the loop").isEqualTo(1);
+    }
+
+    @Test
+    void a_saga_submitted_while_the_node_has_one_in_hand_is_left_to_the_loop() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        participant.on("/hold", (n, call) -> {
+            release.await(20, TimeUnit.SECONDS);
+            return TestParticipant.ok().reply(n, call);
+        });
+        String holder = submit(aSaga().step("hold", participant.url("/hold")));
+        Eventually.await("the holder's call", Duration.ofSeconds(10), () -> participant.calls("/hold").size(), n -> n == 1);
+
+        String other = submit(aSaga().step("a", participant.url("/other")));
+        assertThat(awaitEnd(other).getString("status")).as("run in the free slot").isEqualTo("COMPLETED");
+        release.countDown();
+
+        assertThat(awaitEnd(holder).getString("status")).isEqualTo("COMPLETED");
+        assertThat(db.count("SELECT count(*) FROM sagas WHERE id = '" + other + "' AND started_at > created_at"))
+                .as("claimed by the loop, not in its submission").isEqualTo(1);
     }
 }
