@@ -122,13 +122,26 @@ public class Dispatcher {
                     wake();
                 }
             } else if (committed) {
-                runner.started(started.get(), began, this::wakeAfter);
-                Thread.ofVirtual().name("saga-" + submitted.sagaId()).start(() -> runClaimed(started.get()));
+                Thread.ofVirtual().name("saga-" + submitted.sagaId()).start(() -> runStarted(started.get(), began));
             } else {
                 inHand.remove(submitted.sagaId());
                 slots.release();
             }
         });
+    }
+
+    /** A saga started in its submission, once that committed; given back should its start not be taken in hand. */
+    private void runStarted(ExecutionStore.Started started, Instant began) {
+        try {
+            runner.started(started, began, this::wakeAfter);
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "Saga %s started with its submission cannot be run here; it is given back", started.id());
+            inHand.remove(started.id());
+            slots.release();
+            store.failedMove(started.id(), node.id());
+            return;
+        }
+        runClaimed(started);
     }
 
     /** With a slot taken for it: the saga started in its submission, or empty and the slot given back. */

@@ -99,13 +99,13 @@ public class SagaRunner {
      */
     public void run(ExecutionStore.Started started, Consumer<Duration> retryAt) {
         MDC.put("sagaId", started.id().toString());
-        SagaRun run = started.run();
-        MDC.put("traceId", run.trace.traceId());
         try {
+            // A deferred saga comes with no run: its first move is made here, from the stored saga.
+            SagaRun run = started.deferred() ? store.load(started.id()) : started.run();
+            MDC.put("traceId", run.trace.traceId());
             Optional<PlannedCall> next = started.next();
             if (started.deferred()) {
                 Instant began = Instant.now();
-                run = store.load(started.id());
                 next = store.transition(run, node.id(), (r, locks) -> machine.advance(r, clock.instant(), locks));
                 committed(run, began, retryAt);
             }

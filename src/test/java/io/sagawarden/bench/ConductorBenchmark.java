@@ -45,7 +45,7 @@ import org.junit.jupiter.api.Test;
  * Conductor's workflow records): completed sagas per second from the first submission to the last end, p50 and
  * p99 of each saga's submission-to-end time, sagas not ended after 5 minutes, and CPU time per saga of the server
  * process and of PostgreSQL over the run; then Saga Warden's completed/s divided by Conductor's. Each system first
- * runs the same work for {@code bench.warmUpSeconds} (60), which is not counted.
+ * runs the same work for {@code bench.warmUpSeconds} (120), which is not counted.
  */
 class ConductorBenchmark {
 
@@ -54,9 +54,9 @@ class ConductorBenchmark {
      * How long each system runs the work first, in batches of {@link #WARM_UP_BATCH}, not counted: a server measured
      * from its first request measures its start-up (class loading, the JIT) as much as its work. The same time for
      * both, so each warms up as far as its own pace takes it (Saga Warden's JIT needs some 10,000 sagas to settle,
-     * see DrainBenchmark; Conductor runs about 300 in that time).
+     * see DrainBenchmark, and reaches about 7,000 in 120 s; Conductor about 600).
      */
-    static final Duration WARM_UP = Duration.ofSeconds(Integer.getInteger("bench.warmUpSeconds", 60));
+    static final Duration WARM_UP = Duration.ofSeconds(Integer.getInteger("bench.warmUpSeconds", 120));
     static final int WARM_UP_BATCH = 100;
     static final int CLIENTS = 8;
     static final Duration PATIENCE = Duration.ofMinutes(5);

@@ -358,15 +358,17 @@ class ConsoleBrowserTest {
         for (String demo : List.of("completes", "compensates", "deadlock")) {
             WebElement button = await("the demo " + demo, d -> d.findElement(By.cssSelector("[data-test=demo-" + demo + "]")));
             button.click();
-            List<WebElement> links = await("links to the " + demo + " demo's sagas", d -> {
+            // The links' targets are read inside the wait, in one look at the page: a page that redraws its
+            // content in between leaves no element behind to go stale.
+            List<String> links = await("links to the " + demo + " demo's sagas", d -> {
                 WebElement result = d.findElement(By.cssSelector("[data-test=demo-result]"));
-                List<WebElement> found = result.findElements(By.tagName("a"));
+                List<String> found = result.findElements(By.tagName("a")).stream().map(a -> a.getAttribute("href")).toList();
                 return result.getText().contains(demo.equals("deadlock") ? "deadlock" : demo.substring(0, 5))
                         && !found.isEmpty() ? found : null;
             });
             assertThat(links).hasSize(demo.equals("deadlock") ? 2 : 1);
-            for (WebElement link : links) {
-                String id = link.getAttribute("href").replaceFirst(".*#/sagas/", "");
+            for (String link : links) {
+                String id = link.replaceFirst(".*#/sagas/", "");
                 given().get("/api/v1/sagas/" + id).then().statusCode(200)
                         .body("labels.demo", org.hamcrest.Matchers.startsWith(demo));
             }

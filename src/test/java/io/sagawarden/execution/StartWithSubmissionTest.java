@@ -14,11 +14,14 @@ import io.sagawarden.testing.Db;
 import io.sagawarden.testing.Eventually;
 import io.sagawarden.testing.TestParticipant;
 import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -105,11 +108,7 @@ class StartWithSubmissionTest {
 
     @Test
     void a_saga_submitted_to_a_busy_node_is_claimed_by_the_loop_once_a_slot_is_free() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        participant.on("/hold", (n, call) -> {
-            release.await(20, TimeUnit.SECONDS);
-            return TestParticipant.ok().reply(n, call);
-        });
+        CountDownLatch release = holdCalls("/hold");
         List<String> holders = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             holders.add(submit(aSaga().step("hold", participant.url("/hold"))));
@@ -129,11 +128,7 @@ class StartWithSubmissionTest {
 
     @Test
     void a_saga_submitted_while_the_node_has_one_in_hand_is_left_to_the_loop() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        participant.on("/hold", (n, call) -> {
-            release.await(20, TimeUnit.SECONDS);
-            return TestParticipant.ok().reply(n, call);
-        });
+        CountDownLatch release = holdCalls("/hold");
         String holder = submit(aSaga().step("hold", participant.url("/hold")));
         Eventually.await("the holder's call", Duration.ofSeconds(10), () -> participant.calls("/hold").size(), n -> n == 1);
 
@@ -144,5 +139,32 @@ class StartWithSubmissionTest {
         assertThat(awaitEnd(holder).getString("status")).isEqualTo("COMPLETED");
         assertThat(db.count("SELECT count(*) FROM sagas WHERE id = '" + other + "' AND started_at > created_at"))
                 .as("claimed by the loop, not in its submission").isEqualTo(1);
+    }
+
+    @Test
+    void a_saga_whose_resource_is_busy_as_it_starts_makes_its_first_move_on_its_own_once_it_is_free() throws Exception {
+        String resource = "busy-at-start-" + UUID.randomUUID();
+        // The lock manager's advisory lock on the resource, held from outside: a start may only try it, so the
+        // saga's first move is deferred to its own transaction, which waits for it.
+        try (Connection outside = db.connect(); Statement s = outside.createStatement()) {
+            s.execute("SELECT pg_advisory_lock(" + 0x53574C4B + ", " + resource.hashCode() + ")");
+            String id = submit(aSaga().step("a", participant.url("/locked")).withLock(resource, "EXCLUSIVE"));
+            Thread.sleep(300);
+            assertThat(participant.calls("/locked")).as("not before the resource is free").isEmpty();
+            s.execute("SELECT pg_advisory_unlock(" + 0x53574C4B + ", " + resource.hashCode() + ")");
+
+            assertThat(awaitEnd(id).getString("status")).isEqualTo("COMPLETED");
+            assertThat(participant.calls("/locked")).hasSize(1);
+        }
+    }
+
+    /** Calls to {@code path} are answered once the returned latch is counted down. */
+    private CountDownLatch holdCalls(String path) {
+        CountDownLatch release = new CountDownLatch(1);
+        participant.on(path, (n, call) -> {
+            release.await(20, TimeUnit.SECONDS);
+            return TestParticipant.ok().reply(n, call);
+        });
+        return release;
     }
 }
