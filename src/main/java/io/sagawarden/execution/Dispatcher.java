@@ -146,16 +146,14 @@ public class Dispatcher {
 
     /** With a slot taken for it: the saga started in its submission, or empty and the slot given back. */
     private Optional<ExecutionStore.Started> startSubmitted(UUID id) {
-        Optional<ExecutionStore.Started> started = Optional.empty();
+        Optional<ExecutionStore.Started> started;
         try {
             started = runner.startSubmitted(id);
-        } finally {
-            if (started.isPresent()) {
-                inHand.add(id);
-            } else {
-                slots.release();
-            }
+        } catch (RuntimeException e) {
+            slots.release();
+            throw e;
         }
+        started.ifPresentOrElse(s -> inHand.add(id), slots::release);
         return started;
     }
 
